@@ -1,0 +1,42 @@
+using OrleansMQ.Validation;
+
+namespace OrleansMQ.Grains;
+
+/// <summary>Broker settings of a silo, bound from the "OrleansMQ" configuration section and validated at start-up.</summary>
+public sealed class BrokerOptions
+{
+    public const string SectionName = "OrleansMQ";
+
+    /// <summary>Npgsql connection string of the store (messages, offsets, topics, membership).</summary>
+    public string Postgres { get; set; } = "";
+
+    /// <summary>Create unknown topics on first send (RocketMQ's autoCreateTopicEnable). On in the dev start, off in production profiles.</summary>
+    public bool AutoCreateTopics { get; set; } = true;
+
+    /// <summary>Queue count of auto-created topics.</summary>
+    public int DefaultTopicQueues { get; set; } = Limits.DefaultQueues;
+
+    /// <summary>Largest body accepted (bytes). RocketMQ's maxMessageSize, 4 MiB.</summary>
+    public int MaxBodyBytes { get; set; } = Limits.DefaultMaxBodyBytes;
+
+    /// <summary>Largest total of one append call (bytes).</summary>
+    public int MaxBatchBytes { get; set; } = Limits.DefaultMaxBatchBytes;
+
+    /// <summary>Group commits in flight at once, silo-wide. One serial writer caps throughput at one fsync at a time.</summary>
+    public int CommitConcurrency { get; set; } = 3;
+
+    /// <summary>Most rows written by one commit.</summary>
+    public int MaxRowsPerCommit { get; set; } = 2000;
+
+    /// <summary>How often queue grains persist committed consumer offsets (RocketMQ: 5 s).</summary>
+    public TimeSpan OffsetFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Messages each queue grain keeps in memory for hot reads.</summary>
+    public int TailCacheMessages { get; set; } = 4096;
+
+    /// <summary>Longest a pull may wait for new messages; stays under Orleans' 30 s call timeout.</summary>
+    public TimeSpan MaxPullSuspend { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>A consumer instance that has not sent a heartbeat for this long is dropped from its group.</summary>
+    public TimeSpan ConsumerExpiry { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OrleansMQ.Grains.Storage;
+
+namespace OrleansMQ.Grains.Hosting;
+
+/// <summary>Adds the OrleansMQ broker (grains and their Postgres stores) to a silo.</summary>
+public static class SiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the broker to the silo. Clustering is configured separately (ADO.NET clustering on the
+    /// same Postgres in production, whatever the host chooses in tests). Apply the schema with
+    /// <see cref="SchemaInstaller.ApplyAsync"/> before the silo starts.
+    /// </summary>
+    public static ISiloBuilder UseOrleansMQ(this ISiloBuilder builder, Action<BrokerOptions> configure)
+    {
+        builder.Services.AddOptions<BrokerOptions>()
+            .Configure(configure)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Postgres), "OrleansMQ:Postgres (--postgres) is required: the Npgsql connection string of the store")
+            .Validate(o => o.DefaultTopicQueues is >= 1 and <= Validation.Limits.MaxQueues, "OrleansMQ:DefaultTopicQueues must be 1 to 1024")
+            .Validate(o => o.MaxBodyBytes >= 1 && o.MaxBatchBytes >= o.MaxBodyBytes, "OrleansMQ:MaxBodyBytes must be positive and not above MaxBatchBytes")
+            .Validate(o => o.CommitConcurrency is >= 1 and <= 64, "OrleansMQ:CommitConcurrency must be 1 to 64")
+            .Validate(o => o.MaxRowsPerCommit >= 1, "OrleansMQ:MaxRowsPerCommit must be positive")
+            .Validate(o => o.MaxPullSuspend > TimeSpan.Zero && o.MaxPullSuspend < TimeSpan.FromSeconds(30), "OrleansMQ:MaxPullSuspend must be between 0 and Orleans' 30 s call timeout")
+            .Validate(o => o.OffsetFlushInterval > TimeSpan.Zero && o.ConsumerExpiry > TimeSpan.Zero, "OrleansMQ:OffsetFlushInterval and ConsumerExpiry must be positive")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.Postgres).Build());
+        builder.Services.AddSingleton<GroupCommitWriter>();
+        builder.Services.AddSingleton<IMessageStore, PostgresMessageStore>();
+        builder.Services.AddSingleton<IOffsetStore, PostgresOffsetStore>();
+        builder.Services.AddSingleton<ITopicStore, PostgresTopicStore>();
+        return builder;
+    }
+}

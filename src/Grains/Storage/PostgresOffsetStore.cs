@@ -1,0 +1,57 @@
+using Npgsql;
+
+namespace OrleansMQ.Grains.Storage;
+
+/// <summary>Committed consumer offsets in Postgres (omq_consumer_offset).</summary>
+internal sealed class PostgresOffsetStore(NpgsqlDataSource dataSource) : IOffsetStore
+{
+    public async Task<Dictionary<string, long>> LoadAsync(string topic, int queueId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT consumer_group, next_offset FROM omq_consumer_offset WHERE topic = $1 AND queue_id = $2");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = queueId });
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await StoreErrors.Guard(() => cmd.ExecuteReaderAsync(cancellationToken));
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        return result;
+    }
+
+    public async Task SaveAsync(string topic, int queueId, IReadOnlyCollection<KeyValuePair<string, long>> offsets, CancellationToken cancellationToken = default)
+    {
+        if (offsets.Count == 0) return;
+        await using var cmd = dataSource.CreateCommand(
+            """
+            INSERT INTO omq_consumer_offset (consumer_group, topic, queue_id, next_offset, updated_at)
+            SELECT g, $1, $2, o, now() FROM unnest($3::text[], $4::bigint[]) AS t(g, o)
+            ON CONFLICT (consumer_group, topic, queue_id) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = queueId });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = offsets.Select(o => o.Key).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = offsets.Select(o => o.Value).ToArray() });
+        await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<string>> TopicsOfGroupAsync(string group, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT DISTINCT topic FROM omq_consumer_offset WHERE consumer_group = $1 ORDER BY topic");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group });
+        var result = new List<string>();
+        await using var reader = await StoreErrors.Guard(() => cmd.ExecuteReaderAsync(cancellationToken));
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(reader.GetString(0));
+        }
+        return result;
+    }
+
+    public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("DELETE FROM omq_consumer_offset WHERE topic = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
+        await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
+    }
+}

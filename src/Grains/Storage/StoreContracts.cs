@@ -1,0 +1,70 @@
+using OrleansMQ.Messages;
+using OrleansMQ.Topics;
+
+namespace OrleansMQ.Grains.Storage;
+
+/// <summary>A message with the place and time the queue grain assigned it, ready to be committed.</summary>
+internal readonly record struct MessageRow(string Topic, int QueueId, long QueueOffset, DateTimeOffset StoredAt, MessageData Message)
+{
+    public MessageExt ToMessageExt() => new(
+        Topic, QueueId, QueueOffset, Message.MsgId, Message.Tag, Message.Keys, Message.Body, Message.Properties,
+        Message.BornAt, StoredAt, Message.ReconsumeTimes, Message.ProducerGroup, Message.BornHost);
+}
+
+/// <summary>The stored span of one queue: the first offset still stored, the next one to write, and when the last was stored.</summary>
+internal readonly record struct QueueBounds(long MinOffset, long NextOffset, DateTimeOffset? LastStoredAt);
+
+/// <summary>A topic row, including the tombstone of a deleted topic.</summary>
+internal sealed record TopicRecord(TopicConfig Config, DateTimeOffset? DeletedAt)
+{
+    public bool IsDeleted => DeletedAt is not null;
+}
+
+/// <summary>The message log. One Postgres implementation; grains see RocketMQ semantics, never SQL.</summary>
+internal interface IMessageStore
+{
+    /// <summary>
+    /// Commits rows of one queue atomically, sharing the commit with other queues' rows where it can.
+    /// Throws <see cref="MQException"/> StoreConflict when an offset is already taken (the fence), or
+    /// StoreUnavailable when Postgres failed; in both cases none of these rows is stored.
+    /// </summary>
+    Task AppendAsync(IReadOnlyList<MessageRow> rows, CancellationToken cancellationToken = default);
+
+    /// <summary>The stored span of a queue.</summary>
+    Task<QueueBounds> GetBoundsAsync(string topic, int queueId, CancellationToken cancellationToken = default);
+
+    /// <summary>Up to <paramref name="maxCount"/> messages from <paramref name="fromOffset"/> on, in offset order.</summary>
+    Task<IReadOnlyList<MessageExt>> ReadAsync(string topic, int queueId, long fromOffset, int maxCount, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every message of a topic.</summary>
+    Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Committed consumer offsets.</summary>
+internal interface IOffsetStore
+{
+    /// <summary>Every group's committed offset on one queue.</summary>
+    Task<Dictionary<string, long>> LoadAsync(string topic, int queueId, CancellationToken cancellationToken = default);
+
+    /// <summary>Upserts offsets of one queue.</summary>
+    Task SaveAsync(string topic, int queueId, IReadOnlyCollection<KeyValuePair<string, long>> offsets, CancellationToken cancellationToken = default);
+
+    /// <summary>Topics on which a group has committed offsets.</summary>
+    Task<IReadOnlyList<string>> TopicsOfGroupAsync(string group, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every offset on a topic.</summary>
+    Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Topic configuration.</summary>
+internal interface ITopicStore
+{
+    Task<TopicRecord?> GetAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates the topic, or revives a deleted one. Returns false when a live topic of that name exists.</summary>
+    Task<bool> CreateAsync(TopicConfig config, CancellationToken cancellationToken = default);
+
+    Task MarkDeletedAsync(string name, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<TopicConfig>> ListAsync(CancellationToken cancellationToken = default);
+}

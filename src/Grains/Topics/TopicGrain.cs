@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansMQ.Grains.Storage;
+using OrleansMQ.Queues;
+using OrleansMQ.Topics;
+using OrleansMQ.Validation;
+
+namespace OrleansMQ.Grains.Topics;
+
+/// <summary>
+/// One topic: decides whether it exists (creating it on first use when the silo allows), serves its
+/// route, and deletes it. The config lives in omq_topic; this activation only caches it.
+/// </summary>
+internal sealed partial class TopicGrain(
+    ITopicStore topics,
+    IMessageStore messages,
+    IOffsetStore offsets,
+    IOptions<BrokerOptions> options,
+    ILogger<TopicGrain> logger) : Grain, ITopicGrain
+{
+    private readonly BrokerOptions _options = options.Value;
+    private TopicRecord? _record;
+
+    private string Name => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _record = await topics.GetAsync(Name, cancellationToken);
+    }
+
+    public async Task<TopicConfig> Create(TopicConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Name != Name)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"config names topic '{config.Name}' but was sent to topic '{Name}'");
+        }
+        CheckName();
+        if (config.Queues is < 1 or > Limits.MaxQueues)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"queue count {config.Queues} is out of range; allowed 1 to {Limits.MaxQueues}");
+        }
+        if (config.RetentionHours < 1)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"retention {config.RetentionHours} h is out of range; at least 1 hour");
+        }
+        if (!await topics.CreateAsync(config))
+        {
+            _record = await topics.GetAsync(Name);
+            throw new MQException(MQErrorCode.TopicAlreadyExists, $"topic '{Name}' already exists with {_record?.Config.Queues} queues");
+        }
+        _record = await topics.GetAsync(Name);
+        LogCreated(Name, config.Queues);
+        return _record!.Config;
+    }
+
+    public Task<TopicConfig?> GetConfig() => Task.FromResult(_record is { IsDeleted: false } ? _record.Config : null);
+
+    public async Task<TopicRoute> GetRoute(bool autoCreate)
+    {
+        if (_record is null && autoCreate && _options.AutoCreateTopics)
+        {
+            CheckName();
+            await topics.CreateAsync(new TopicConfig(Name, _options.DefaultTopicQueues));
+            _record = await topics.GetAsync(Name);
+            LogAutoCreated(Name, _record!.Config.Queues);
+        }
+        var config = RequireLive();
+        return new TopicRoute(config.Name, config.Queues, config.Permission, config.MessageType);
+    }
+
+    public async Task Delete()
+    {
+        var config = RequireLive();
+        await topics.MarkDeletedAsync(Name);
+        _record = await topics.GetAsync(Name);
+        await Task.WhenAll(Enumerable.Range(0, config.Queues).Select(q => GrainFactory.GetGrain<IQueueGrain>(q, Name).OnTopicDeleted()));
+        await messages.DeleteTopicAsync(Name);
+        await offsets.DeleteTopicAsync(Name);
+        LogDeleted(Name);
+    }
+
+    public async Task<IReadOnlyList<QueueStatus>> GetStatus()
+    {
+        var config = RequireLive();
+        return await Task.WhenAll(Enumerable.Range(0, config.Queues).Select(q => GrainFactory.GetGrain<IQueueGrain>(q, Name).GetStatus()));
+    }
+
+    private void CheckName()
+    {
+        // Retry and DLQ topics are created by the broker itself; clients are refused them by the client and topic commands.
+        if (Name.StartsWith(Names.RetryGroupTopicPrefix, StringComparison.Ordinal) || Name.StartsWith(Names.DlqGroupTopicPrefix, StringComparison.Ordinal))
+        {
+            Names.CheckSystemTopic(Name);
+        }
+        else
+        {
+            Names.CheckTopic(Name);
+        }
+    }
+
+    private TopicConfig RequireLive()
+    {
+        if (_record is null)
+        {
+            var hint = _options.AutoCreateTopics ? "" : " (auto-creation is off on this broker: create it with 'orleansmq topic create')";
+            throw new MQException(MQErrorCode.TopicNotFound, $"topic '{Name}' does not exist{hint}");
+        }
+        if (_record.IsDeleted)
+        {
+            throw new MQException(MQErrorCode.TopicDeleted, $"topic '{Name}' was deleted at {_record.DeletedAt:u}; create it again to use it");
+        }
+        return _record.Config;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} created with {Queues} queues")]
+    private partial void LogCreated(string topic, int queues);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} auto-created with {Queues} queues")]
+    private partial void LogAutoCreated(string topic, int queues);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} deleted with its messages and offsets")]
+    private partial void LogDeleted(string topic);
+}

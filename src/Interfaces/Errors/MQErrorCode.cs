@@ -1,0 +1,49 @@
+namespace OrleansMQ;
+
+/// <summary>
+/// What went wrong, as a stable code the caller can branch on. The numbers are part of the wire
+/// contract (they cross the grain boundary and appear in CLI output): never renumber them.
+/// </summary>
+public enum MQErrorCode
+{
+    /// <summary>A topic name breaks the naming rule.</summary>
+    InvalidTopicName = 1,
+    /// <summary>A consumer or producer group name breaks the naming rule.</summary>
+    InvalidGroupName = 2,
+    /// <summary>The name is reserved for the broker (%RETRY%, %DLQ%, system topics).</summary>
+    ReservedName = 3,
+    /// <summary>The message body is empty.</summary>
+    EmptyBody = 4,
+    /// <summary>The message body exceeds the configured maximum.</summary>
+    BodyTooLarge = 5,
+    /// <summary>User properties exceed the allowed total size, or a property is malformed.</summary>
+    InvalidProperties = 6,
+    /// <summary>The tag is malformed (contains "||", whitespace or is too long).</summary>
+    InvalidTag = 7,
+    /// <summary>A business key is malformed.</summary>
+    InvalidKeys = 8,
+    /// <summary>The topic does not exist and auto-creation is off.</summary>
+    TopicNotFound = 9,
+    /// <summary>The topic was deleted; it must be created again explicitly.</summary>
+    TopicDeleted = 10,
+    /// <summary>The topic already exists.</summary>
+    TopicAlreadyExists = 11,
+    /// <summary>The queue id is outside the topic's queue range.</summary>
+    QueueNotFound = 12,
+    /// <summary>A batch is too large, empty, or mixes topics.</summary>
+    InvalidBatch = 13,
+    /// <summary>A tag or filter expression cannot be parsed.</summary>
+    InvalidFilterExpression = 14,
+    /// <summary>Some other argument is out of its allowed range.</summary>
+    InvalidArgument = 15,
+    /// <summary>Two writers raced for the same queue offsets; the queue reloaded and the caller may retry.</summary>
+    StoreConflict = 16,
+    /// <summary>The durable store (PostgreSQL) failed or is unreachable; nothing was acknowledged.</summary>
+    StoreUnavailable = 17,
+    /// <summary>The broker could not be reached or the call timed out.</summary>
+    BrokerUnavailable = 18,
+    /// <summary>The client has not been started or was already disposed.</summary>
+    ClientNotStarted = 19,
+    /// <summary>An offset is outside the queue's range; it was clamped.</summary>
+    OffsetOutOfRange = 20,
+}

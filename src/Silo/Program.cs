@@ -1,0 +1,55 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using OrleansMQ;
+using OrleansMQ.Grains;
+using OrleansMQ.Grains.Hosting;
+using OrleansMQ.Grains.Storage;
+using OrleansMQ.Silo;
+
+// The broker host: one silo of an OrleansMQ cluster. Every silo started with the same Postgres
+// connection string (and cluster id) joins the same cluster through Orleans ADO.NET membership.
+try
+{
+    var settings = SiloSettings.Parse(args);
+    await SchemaInstaller.ApplyAsync(settings.Postgres);
+
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], EnvironmentName = settings.Environment });
+    builder.Configuration.AddInMemoryCollection(settings.ToConfiguration());
+    builder.Logging.ClearProviders();
+    builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+    builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+    builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+    builder.UseOrleans(silo =>
+    {
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = settings.ClusterId;
+            o.ServiceId = "orleansmq";
+        });
+        silo.ConfigureEndpoints(settings.AdvertisedIp, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: settings.ListenOnAnyAddress);
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = "Npgsql";
+            o.ConnectionString = settings.Postgres;
+        });
+        silo.UseOrleansMQ(o => builder.Configuration.GetSection(BrokerOptions.SectionName).Bind(o));
+    });
+
+    using var host = builder.Build();
+    await host.StartAsync();
+    Console.WriteLine(
+        $"OrleansMQ silo ready: gateway {settings.AdvertisedIp}:{settings.GatewayPort}, silo {settings.AdvertisedIp}:{settings.SiloPort}, " +
+        $"cluster '{settings.ClusterId}', store {SchemaInstaller.Describe(settings.Postgres)}, auto-create topics {(settings.AutoCreateTopics ? "on" : "off")}");
+    await host.WaitForShutdownAsync();
+    return 0;
+}
+catch (Exception e) when (e is MQException or SiloSettingsException or Microsoft.Extensions.Options.OptionsValidationException)
+{
+    Console.Error.WriteLine($"orleansmq-silo: error: {e.Message}");
+    return 1;
+}

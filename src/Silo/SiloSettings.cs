@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+
+namespace OrleansMQ.Silo;
+
+/// <summary>A silo setting that cannot be used; the silo prints its message and exits.</summary>
+public sealed class SiloSettingsException(string message) : Exception(message);
+
+/// <summary>
+/// The silo's command line and environment, read through Microsoft.Extensions.Configuration:
+/// <c>--postgres</c> (or ORLEANSMQ_POSTGRES), <c>--silo-port</c>, <c>--gateway-port</c>, <c>--cluster-id</c>,
+/// <c>--advertised-ip</c>, <c>--listen-any</c>, <c>--auto-create-topics</c>, <c>--environment</c>, and any
+/// <c>--OrleansMQ:Setting=value</c> of <see cref="Grains.BrokerOptions"/>.
+/// </summary>
+public sealed record SiloSettings(
+    string Postgres,
+    int SiloPort,
+    int GatewayPort,
+    string ClusterId,
+    IPAddress AdvertisedIp,
+    bool ListenOnAnyAddress,
+    bool AutoCreateTopics,
+    string Environment,
+    IReadOnlyDictionary<string, string?> BrokerSettings)
+{
+    private static readonly Dictionary<string, string> Switches = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["--postgres"] = "postgres",
+        ["--silo-port"] = "silo-port",
+        ["--gateway-port"] = "gateway-port",
+        ["--cluster-id"] = "cluster-id",
+        ["--advertised-ip"] = "advertised-ip",
+        ["--listen-any"] = "listen-any",
+        ["--auto-create-topics"] = "auto-create-topics",
+        ["--environment"] = "environment",
+    };
+
+    public static SiloSettings Parse(string[] args)
+    {
+        if (args.Any(a => a is "--help" or "-h"))
+        {
+            throw new SiloSettingsException(
+                "usage: orleansmq-silo --postgres <npgsql connection string> [--silo-port 11111] [--gateway-port 30000] " +
+                "[--cluster-id orleansmq] [--advertised-ip 127.0.0.1] [--listen-any true] [--auto-create-topics true|false] " +
+                "[--environment Development|Production] [--OrleansMQ:<BrokerOption>=<value>]");
+        }
+        IConfiguration config;
+        try
+        {
+            config = new ConfigurationBuilder()
+                .AddEnvironmentVariables()
+                .AddCommandLine(NormalizeFlags(args), Switches)
+                .Build();
+        }
+        catch (FormatException e)
+        {
+            throw new SiloSettingsException($"cannot read the command line: {e.Message}");
+        }
+        var postgres = config["postgres"] ?? config["OrleansMQ:Postgres"] ?? config["ORLEANSMQ_POSTGRES"];
+        if (string.IsNullOrWhiteSpace(postgres))
+        {
+            throw new SiloSettingsException("no store configured: pass --postgres '<npgsql connection string>' or set ORLEANSMQ_POSTGRES (./orleansmq up starts a private Postgres for you)");
+        }
+        var environment = config["environment"] ?? "Development";
+        // Auto-creation is a development convenience; production profiles turn it off unless asked.
+        var autoCreateDefault = !environment.Equals("Production", StringComparison.OrdinalIgnoreCase);
+        var broker = config.GetSection("OrleansMQ").AsEnumerable(makePathsRelative: true)
+            .Where(kv => kv.Value is not null)
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        return new SiloSettings(
+            Postgres: postgres,
+            SiloPort: Port(config, "silo-port", 11111),
+            GatewayPort: Port(config, "gateway-port", 30000),
+            ClusterId: config["cluster-id"] ?? "orleansmq",
+            AdvertisedIp: Ip(config["advertised-ip"] ?? "127.0.0.1"),
+            ListenOnAnyAddress: Bool(config, "listen-any", false),
+            AutoCreateTopics: Bool(config, "auto-create-topics", autoCreateDefault),
+            Environment: environment,
+            BrokerSettings: broker);
+    }
+
+    /// <summary>The broker options as configuration keys under "OrleansMQ".</summary>
+    public IEnumerable<KeyValuePair<string, string?>> ToConfiguration()
+    {
+        foreach (var (key, value) in BrokerSettings)
+        {
+            yield return new($"OrleansMQ:{key}", value);
+        }
+        yield return new("OrleansMQ:Postgres", Postgres);
+        yield return new("OrleansMQ:AutoCreateTopics", AutoCreateTopics ? "true" : "false");
+    }
+
+    /// <summary>A bare flag such as <c>--listen-any</c> means true.</summary>
+    private static string[] NormalizeFlags(string[] args)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            result.Add(args[i]);
+            var isBareFlag = args[i] is "--listen-any" && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal));
+            if (isBareFlag) result.Add("true");
+        }
+        return [.. result];
+    }
+
+    private static int Port(IConfiguration config, string key, int fallback)
+    {
+        var text = config[key];
+        if (text is null) return fallback;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new SiloSettingsException($"--{key} '{text}' is not a port number (1 to 65535)");
+        }
+        return port;
+    }
+
+    private static bool Bool(IConfiguration config, string key, bool fallback)
+    {
+        var text = config[key];
+        if (text is null) return fallback;
+        return bool.TryParse(text, out var value) ? value : throw new SiloSettingsException($"--{key} '{text}' must be true or false");
+    }
+
+    private static IPAddress Ip(string text) =>
+        IPAddress.TryParse(text, out var ip) ? ip : throw new SiloSettingsException($"--advertised-ip '{text}' is not an IP address");
+}
