@@ -34,6 +34,10 @@ internal sealed partial class ConsumerGroupGrain(IOptions<BrokerOptions> options
         {
             throw new MQException(MQErrorCode.InvalidArgument, "a consumer heartbeat needs a client id");
         }
+        if (heartbeat.Subscriptions is null)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, "a consumer heartbeat needs its subscriptions (an empty list is allowed)");
+        }
         foreach (var subscription in heartbeat.Subscriptions)
         {
             Names.CheckSystemTopic(subscription.Topic);

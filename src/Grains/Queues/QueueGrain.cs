@@ -71,6 +71,7 @@ internal sealed partial class QueueGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // Appends already taken are committed (or failed) before the activation goes; their senders are waiting.
         await _flushLoop;
         await FlushOffsetsAsync(cancellationToken);
     }
@@ -109,7 +110,7 @@ internal sealed partial class QueueGrain(
     /// <summary>Writes pending appends one flush at a time until none are left.</summary>
     private async Task FlushLoopAsync()
     {
-        while (_pending.Count > 0)
+        while (_pending.Count > 0 && _topicRecord is { IsDeleted: false })
         {
             var flush = _pending;
             _pending = [];
@@ -141,7 +142,7 @@ internal sealed partial class QueueGrain(
                 // The fence: another activation wrote here. Nothing of ours was stored; adopt the
                 // stored end of the queue and try again with fresh offsets.
                 LogFenceConflict(_topic, _queueId, first);
-                await ReloadBoundsAsync(CancellationToken.None);
+                await TryReloadBoundsAsync();
                 continue;
             }
             catch (Exception e)
@@ -180,6 +181,10 @@ internal sealed partial class QueueGrain(
         if (request.MaxMessages is < 1 or > 1024)
         {
             throw new MQException(MQErrorCode.InvalidArgument, $"maxMessages {request.MaxMessages} is out of range; allowed 1 to 1024");
+        }
+        if (request.MaxBytes < 1)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"maxBytes {request.MaxBytes} is out of range; at least 1");
         }
         var expression = ParseExpression(request.TagExpression);
         await RequireTopicAsync();
@@ -261,15 +266,19 @@ internal sealed partial class QueueGrain(
     public Task<QueueProgress> GetProgress(string group) =>
         Task.FromResult(new QueueProgress(_topic, _queueId, _nextOffset, _committed.TryGetValue(group, out var o) ? o : -1, _lastStoredAt));
 
-    public Task OnTopicDeleted()
+    public async Task OnTopicDeleted()
     {
         _topicRecord = _topicRecord is null ? null : _topicRecord with { DeletedAt = DateTimeOffset.UtcNow };
+        var error = new MQException(MQErrorCode.TopicDeleted, $"topic '{_topic}' was deleted; the message was not stored");
+        foreach (var pending in _pending) pending.Done.TrySetException(error);
+        _pending = [];
+        // The topic grain deletes the topic's rows once this returns: no commit of ours may land after that.
+        await _flushLoop;
         _committed.Clear();
         _dirtyGroups.Clear();
         _tail.Clear();
         _newMessages.TrySetResult();
         DeactivateOnIdle();
-        return Task.CompletedTask;
     }
 
     /// <summary>The topic's config, re-read when this activation has not seen it live (created or revived since).</summary>
@@ -365,7 +374,8 @@ internal sealed partial class QueueGrain(
     /// <summary>Store times never go backwards within a queue, even if the wall clock does.</summary>
     private DateTimeOffset NextStoreTime()
     {
-        var now = DateTimeOffset.UtcNow;
+        // Postgres keeps microseconds: cut to them so memory, results and the table agree exactly.
+        var now = PostgresTime.Truncate(DateTimeOffset.UtcNow);
         if (now < _lastStoredClock) now = _lastStoredClock;
         _lastStoredClock = now;
         return now;

@@ -8,7 +8,13 @@ internal readonly record struct MessageRow(string Topic, int QueueId, long Queue
 {
     public MessageExt ToMessageExt() => new(
         Topic, QueueId, QueueOffset, Message.MsgId, Message.Tag, Message.Keys, Message.Body, Message.Properties,
-        Message.BornAt, StoredAt, Message.ReconsumeTimes, Message.ProducerGroup, Message.BornHost);
+        PostgresTime.Truncate(Message.BornAt), StoredAt, Message.ReconsumeTimes, Message.ProducerGroup, Message.BornHost);
+}
+
+/// <summary>Postgres keeps timestamps to the microsecond; times served from memory are cut the same way.</summary>
+internal static class PostgresTime
+{
+    public static DateTimeOffset Truncate(DateTimeOffset time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerMicrosecond, time.Offset);
 }
 
 /// <summary>The stored span of one queue: the first offset still stored, the next one to write, and when the last was stored.</summary>
@@ -30,7 +36,13 @@ internal interface IMessageStore
     /// </summary>
     Task AppendAsync(IReadOnlyList<MessageRow> rows, CancellationToken cancellationToken = default);
 
-    /// <summary>The stored span of a queue.</summary>
+    /// <summary>Postgres keeps timestamps to the microsecond; times served from memory are cut the same way.</summary>
+internal static class PostgresTime
+{
+    public static DateTimeOffset Truncate(DateTimeOffset time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerMicrosecond, time.Offset);
+}
+
+/// <summary>The stored span of a queue.</summary>
     Task<QueueBounds> GetBoundsAsync(string topic, int queueId, CancellationToken cancellationToken = default);
 
     /// <summary>Up to <paramref name="maxCount"/> messages from <paramref name="fromOffset"/> on, in offset order.</summary>

@@ -86,18 +86,8 @@ internal sealed partial class TopicGrain(
         return await Task.WhenAll(Enumerable.Range(0, config.Queues).Select(q => GrainFactory.GetGrain<IQueueGrain>(q, Name).GetStatus()));
     }
 
-    private void CheckName()
-    {
-        // Retry and DLQ topics are created by the broker itself; clients are refused them by the client and topic commands.
-        if (Name.StartsWith(Names.RetryGroupTopicPrefix, StringComparison.Ordinal) || Name.StartsWith(Names.DlqGroupTopicPrefix, StringComparison.Ordinal))
-        {
-            Names.CheckSystemTopic(Name);
-        }
-        else
-        {
-            Names.CheckTopic(Name);
-        }
-    }
+    /// <summary>Clients may not create system topics (%RETRY%…, %DLQ%…); the broker creates those itself.</summary>
+    private void CheckName() => Names.CheckTopic(Name);
 
     private TopicConfig RequireLive()
     {

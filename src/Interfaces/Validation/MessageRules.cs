@@ -82,7 +82,7 @@ public static class MessageRules
         var size = message.Body.Length;
         if (message.Properties is not null)
         {
-            foreach (var (k, v) in message.Properties) size += k.Length + v.Length;
+            foreach (var (k, v) in message.Properties) size += Encoding.UTF8.GetByteCount(k) + Encoding.UTF8.GetByteCount(v);
         }
         return size;
     }

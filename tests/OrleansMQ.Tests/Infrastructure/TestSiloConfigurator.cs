@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+using OrleansMQ.Grains.Hosting;
+
+namespace OrleansMQ.Tests.Infrastructure;
+
+/// <summary>
+/// Broker settings of the test silos: short intervals so offset flushes and consumer expiry are
+/// observable within seconds, and a small tail cache so reads from Postgres are easy to provoke.
+/// </summary>
+public sealed class TestSiloConfigurator : ISiloConfigurator
+{
+    public const string PostgresKey = "OrleansMQTests:Postgres";
+
+    public static readonly TimeSpan OffsetFlushInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan ConsumerExpiry = TimeSpan.FromSeconds(5);
+    public const int TailCacheMessages = 64;
+
+    public void Configure(ISiloBuilder siloBuilder)
+    {
+        var postgres = siloBuilder.Configuration[PostgresKey]
+            ?? throw new InvalidOperationException($"the test cluster was built without '{PostgresKey}'");
+        siloBuilder.UseOrleansMQ(o =>
+        {
+            o.Postgres = postgres;
+            o.AutoCreateTopics = true;
+            o.OffsetFlushInterval = OffsetFlushInterval;
+            o.ConsumerExpiry = ConsumerExpiry;
+            o.TailCacheMessages = TailCacheMessages;
+        });
+    }
+}
+
+/// <summary>Client calls fail after 10 s instead of Orleans' 30 s, so a response lost with a stopping silo is retried soon.</summary>
+public sealed class ShortTimeoutClientConfigurator : IClientBuilderConfigurator
+{
+    public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+        clientBuilder.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+}

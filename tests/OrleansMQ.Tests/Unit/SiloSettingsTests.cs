@@ -1,0 +1,129 @@
+using System.Net;
+using OrleansMQ.Silo;
+
+namespace OrleansMQ.Tests.Unit;
+
+/// <summary>
+/// SiloSettings.Parse also reads environment variables (ORLEANSMQ_POSTGRES), so these tests run alone
+/// and hide that variable while they run.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessEnvironmentCollection
+{
+    public const string Name = "Process environment";
+}
+
+[Collection(ProcessEnvironmentCollection.Name)]
+public sealed class SiloSettingsTests : IDisposable
+{
+    private const string Conn = "Host=db;Username=u;Database=d";
+    private static readonly string[] Hidden = ["ORLEANSMQ_POSTGRES", "postgres", "OrleansMQ__Postgres"];
+    private readonly Dictionary<string, string?> _saved = Hidden.ToDictionary(n => n, Environment.GetEnvironmentVariable);
+
+    public SiloSettingsTests()
+    {
+        foreach (var name in Hidden) Environment.SetEnvironmentVariable(name, null);
+    }
+
+    public void Dispose()
+    {
+        foreach (var (name, value) in _saved) Environment.SetEnvironmentVariable(name, value);
+    }
+
+    [Fact]
+    public void Defaults_apply_when_only_the_store_is_given()
+    {
+        var settings = SiloSettings.Parse(["--postgres", Conn]);
+
+        Assert.Equal(Conn, settings.Postgres);
+        Assert.Equal((11111, 30000, "orleansmq"), (settings.SiloPort, settings.GatewayPort, settings.ClusterId));
+        Assert.Equal(IPAddress.Loopback, settings.AdvertisedIp);
+        Assert.False(settings.ListenOnAnyAddress);
+        Assert.Equal("Development", settings.Environment);
+        Assert.True(settings.AutoCreateTopics);
+        Assert.Empty(settings.BrokerSettings);
+    }
+
+    [Fact]
+    public void Every_switch_is_read()
+    {
+        var settings = SiloSettings.Parse([
+            "--postgres", Conn, "--silo-port", "12000", "--gateway-port", "31000", "--cluster-id", "c2",
+            "--advertised-ip", "10.0.0.5", "--listen-any", "--auto-create-topics", "false",
+        ]);
+
+        Assert.Equal((12000, 31000, "c2"), (settings.SiloPort, settings.GatewayPort, settings.ClusterId));
+        Assert.Equal(IPAddress.Parse("10.0.0.5"), settings.AdvertisedIp);
+        Assert.True(settings.ListenOnAnyAddress);
+        Assert.False(settings.AutoCreateTopics);
+    }
+
+    [Fact]
+    public void Bare_listen_any_before_another_switch_means_true()
+    {
+        var settings = SiloSettings.Parse(["--listen-any", "--postgres", Conn]);
+
+        Assert.True(settings.ListenOnAnyAddress);
+        Assert.Equal(Conn, settings.Postgres);
+    }
+
+    [Fact]
+    public void Production_turns_auto_creation_off_unless_asked()
+    {
+        Assert.False(SiloSettings.Parse(["--postgres", Conn, "--environment", "Production"]).AutoCreateTopics);
+        Assert.True(SiloSettings.Parse(["--postgres", Conn, "--environment", "Production", "--auto-create-topics", "true"]).AutoCreateTopics);
+    }
+
+    [Fact]
+    public void Broker_options_pass_through_to_configuration()
+    {
+        var settings = SiloSettings.Parse(["--postgres", Conn, "--OrleansMQ:TailCacheMessages=64", "--OrleansMQ:OffsetFlushInterval", "00:00:01"]);
+
+        Assert.Equal("64", settings.BrokerSettings["TailCacheMessages"]);
+        var configuration = settings.ToConfiguration().ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal("64", configuration["OrleansMQ:TailCacheMessages"]);
+        Assert.Equal("00:00:01", configuration["OrleansMQ:OffsetFlushInterval"]);
+        Assert.Equal(Conn, configuration["OrleansMQ:Postgres"]);
+        Assert.Equal("true", configuration["OrleansMQ:AutoCreateTopics"]);
+    }
+
+    [Fact]
+    public void Store_may_come_from_ORLEANSMQ_POSTGRES()
+    {
+        Environment.SetEnvironmentVariable("ORLEANSMQ_POSTGRES", Conn);
+
+        Assert.Equal(Conn, SiloSettings.Parse([]).Postgres);
+    }
+
+    [Fact]
+    public void Missing_store_fails_with_a_hint()
+    {
+        var e = Assert.Throws<SiloSettingsException>(() => SiloSettings.Parse([]));
+
+        Assert.Contains("--postgres", e.Message);
+        Assert.Contains("ORLEANSMQ_POSTGRES", e.Message);
+    }
+
+    [Theory]
+    [InlineData("--silo-port", "0")]
+    [InlineData("--silo-port", "65536")]
+    [InlineData("--gateway-port", "http")]
+    [InlineData("--advertised-ip", "not-an-ip")]
+    [InlineData("--auto-create-topics", "maybe")]
+    [InlineData("--listen-any", "yes")]
+    public void Unusable_values_fail_naming_the_switch(string name, string value)
+    {
+        var e = Assert.Throws<SiloSettingsException>(() => SiloSettings.Parse(["--postgres", Conn, name, value]));
+
+        Assert.Contains(name, e.Message);
+        Assert.Contains(value, e.Message);
+    }
+
+    [Fact]
+    public void Help_is_a_usage_message()
+    {
+        var e = Assert.Throws<SiloSettingsException>(() => SiloSettings.Parse(["--help"]));
+
+        Assert.StartsWith("usage:", e.Message);
+    }
+}
