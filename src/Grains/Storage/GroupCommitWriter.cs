@@ -96,10 +96,10 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
     private async Task WriteAsync(List<Flush> batch)
     {
+        // One COPY statement outside a transaction block is its own transaction: all rows or none,
+        // committed when it completes, and two round trips fewer than BEGIN … COMMIT.
         await using var connection = await _dataSource.OpenConnectionAsync(_stopping.Token).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(_stopping.Token).ConfigureAwait(false);
         await PostgresMessageStore.CopyRowsAsync(connection, batch.SelectMany(f => f.Rows), _stopping.Token).ConfigureAwait(false);
-        await transaction.CommitAsync(_stopping.Token).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -46,4 +46,6 @@ public enum MQErrorCode
     ClientNotStarted = 19,
     /// <summary>An offset is outside the queue's range; it was clamped.</summary>
     OffsetOutOfRange = 20,
+    /// <summary>The broker failed unexpectedly; retrying the same call is unlikely to help.</summary>
+    BrokerError = 21,
 }

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using OrleansMQ.Cli.Common;
+using OrleansMQ.Validation;
+
+namespace OrleansMQ.Cli.Commands.Groups;
+
+/// <summary><c>orleansmq group progress | describe</c>: mqadmin consumerProgress and consumerConnection.</summary>
+internal static class GroupCommands
+{
+    public static Command Create() => new("group", "Inspect consumer groups: progress (lag) and live instances")
+    {
+        Progress(),
+        Describe(),
+    };
+
+    private static Argument<string> GroupName() => new("group") { Description = "Consumer group name" };
+
+    private static Command Progress()
+    {
+        var group = GroupName();
+        var command = new Command("progress", "Per queue: broker offset, consumer offset and lag of a group (mqadmin consumerProgress)") { group };
+        command.SetBrokerAction(parse => Names.CheckGroup(parse.GetValue(group)), async (parse, connection, cancellationToken) =>
+        {
+            var name = parse.GetRequiredValue(group);
+            var queues = await connection.CreateAdminClient().GetGroupProgressAsync(name, cancellationToken);
+            var table = Output.NewTable("Topic", "Queue", "Broker Offset", "Consumer Offset", "Diff", "Last Store Time").RightAligned(1, 2, 3, 4);
+            foreach (var queue in queues.OrderBy(q => q.Topic, StringComparer.Ordinal).ThenBy(q => q.QueueId))
+            {
+                table.AddPlainRow(queue.Topic, queue.QueueId.ToString(), queue.BrokerOffset.ToString(),
+                    queue.ConsumerOffset < 0 ? "-" : queue.ConsumerOffset.ToString(), queue.Lag.ToString(), Output.Time(queue.LastStoredAt));
+            }
+            Output.Write(table);
+            Output.Line(queues.Count == 0
+                ? $"group {name} has no committed offsets and no subscriptions"
+                : $"total lag: {queues.Sum(q => q.Lag)} message(s) over {queues.Count} queue(s)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Describe()
+    {
+        var group = GroupName();
+        var command = new Command("describe", "Live consumer instances of a group: client id, host, subscriptions, last heartbeat (mqadmin consumerConnection)") { group };
+        command.SetBrokerAction(parse => Names.CheckGroup(parse.GetValue(group)), async (parse, connection, cancellationToken) =>
+        {
+            var name = parse.GetRequiredValue(group);
+            var instances = await connection.CreateAdminClient().GetGroupInstancesAsync(name, cancellationToken);
+            var table = Output.NewTable("Client Id", "Host", "Model", "Subscriptions", "Last Heartbeat");
+            foreach (var instance in instances.OrderBy(i => i.ClientId, StringComparer.Ordinal))
+            {
+                var subscriptions = string.Join(Environment.NewLine, instance.Subscriptions.Select(s => $"{s.Topic} [{s.Expression}]"));
+                table.AddPlainRow(instance.ClientId, instance.Host ?? "-", instance.MessageModel.ToString(), subscriptions, Output.Time(instance.LastHeartbeat));
+            }
+            Output.Write(table);
+            Output.Line($"{instances.Count} live instance(s) in group {name}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,246 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Unicode;
+using OrleansMQ.Cli.Common;
+using OrleansMQ.Client;
+using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Messages;
+using OrleansMQ.Validation;
+
+namespace OrleansMQ.Cli.Commands.Messages;
+
+/// <summary>
+/// <c>orleansmq consume</c>: prints messages with a pull consumer and commits exactly what it printed, so
+/// running it again neither repeats nor skips a message.
+/// </summary>
+internal static class ConsumeCommand
+{
+    private static readonly TimeSpan FollowPoll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CommitTimeout = TimeSpan.FromSeconds(15);
+
+    public static Command Create()
+    {
+        var topic = new Argument<string>("topic") { Description = "Topic to consume" };
+        var group = new Option<string>("--group")
+        {
+            Description = "Consumer group; its committed offsets decide where consumption starts",
+            Required = true,
+        };
+        var count = new Option<int?>("--count", "-n") { Description = "Stop after printing this many messages" };
+        var from = new Option<string>("--from")
+        {
+            Description = "Where a group with no committed offset starts: first (everything still stored) or last (only new messages)",
+            DefaultValueFactory = _ => "first",
+        };
+        from.AcceptOnlyFromAmong("first", "last");
+        var tagExpression = new Option<string>("--tag-expr")
+        {
+            Description = "Tag filter, evaluated on the broker: '*' for all, or tags joined by '||' ('created || paid')",
+            DefaultValueFactory = _ => "*",
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per message (for jq and scripts)" };
+        var idleExit = Durations.Option("--idle-exit", TimeSpan.FromSeconds(5), "Stop when no message arrived for this long");
+        var follow = new Option<bool>("--follow")
+        {
+            Description = "Keep consuming until Ctrl-C (ignores --idle-exit)",
+        };
+
+        var command = new Command("consume",
+            """
+            Print messages of a topic for a consumer group, then commit exactly the printed ones (per queue: last printed offset + 1).
+            Stops after --count messages, after --idle-exit without a message, or with --follow on Ctrl-C (committing first).
+            Example: orleansmq consume orders --group billing --count 10 --json | jq .body
+            """)
+        {
+            topic, group, count, from, tagExpression, json, idleExit, follow,
+        };
+        command.SetBrokerAction(parse =>
+        {
+            Names.CheckTopic(parse.GetValue(topic));
+            Names.CheckGroup(parse.GetValue(group));
+            if (parse.GetValue(count) is < 1 and var limit)
+            {
+                throw CliErrors.BadArgument($"--count is {limit}; it must be at least 1");
+            }
+        },
+        async (parse, connection, cancellationToken) =>
+        {
+            var limit = parse.GetValue(count);
+            var run = new ConsumeRun(
+                Topic: parse.GetRequiredValue(topic),
+                Limit: limit ?? int.MaxValue,
+                IdleExit: parse.GetValue(follow) ? null : parse.GetValue(idleExit).Value,
+                Json: parse.GetValue(json));
+            var options = new PullConsumerOptions
+            {
+                ConsumerGroup = parse.GetRequiredValue(group),
+                ConsumeFromWhere = parse.GetValue(from) == "last" ? ConsumeFromWhere.LastOffset : ConsumeFromWhere.FirstOffset,
+                PullBatchSize = Math.Min(32, run.Limit),
+            };
+            // A consumer would wait for the topic to appear; on the command line a typo is the likelier cause.
+            if (await connection.CreateAdminClient().GetTopicConfigAsync(run.Topic, cancellationToken) is null)
+            {
+                throw new MQException(MQErrorCode.TopicNotFound, $"topic '{run.Topic}' does not exist; 'orleansmq topic list' shows the topics");
+            }
+            await using var consumer = connection.CreatePullConsumer(options);
+            consumer.Subscribe(run.Topic, parse.GetValue(tagExpression) ?? "*");
+            await consumer.StartAsync(cancellationToken);
+            try
+            {
+                return await run.ExecuteAsync(consumer, cancellationToken);
+            }
+            finally
+            {
+                using var stopTimeout = new CancellationTokenSource(CommitTimeout);
+                await consumer.StopAsync(stopTimeout.Token);
+            }
+        });
+        return command;
+    }
+
+    private sealed record ConsumeRun(string Topic, int Limit, TimeSpan? IdleExit, bool Json)
+    {
+        // Per queue, the offset after the last printed message: what the group commits on exit.
+        private readonly Dictionary<MessageQueue, long> _nextOffsets = [];
+        private int _printed;
+
+        // The first message of the current batch not printed yet: where its queue resumes if the batch is cut short
+        // (by --count, or by stdout closing), null once the batch is printed whole.
+        private MessageExt? _firstUnprinted;
+
+        public async Task<int> ExecuteAsync(PullConsumer consumer, CancellationToken cancellationToken)
+        {
+            var interrupted = false;
+            var outputClosed = false;
+            try
+            {
+                await PrintUntilDoneAsync(consumer, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                interrupted = true;
+            }
+            catch (OutputClosedException)
+            {
+                // `consume … | head -n 3`: stop like --count would. Lines the reader left unread in the pipe are lost to
+                // this group, as no writer can tell them apart from read ones; --count is exact.
+                outputClosed = true;
+            }
+            finally
+            {
+                // Also after a failure: what was printed is consumed, and committing it keeps the next run from repeating it.
+                using var commitTimeout = new CancellationTokenSource(CommitTimeout);
+                await CommitPrintedAsync(consumer, commitTimeout.Token);
+            }
+            Output.Note($"consumed {_printed} message(s) from {Topic}{(interrupted ? " (interrupted)" : outputClosed ? " (stdout closed)" : "")}; committed {Describe(_nextOffsets)}");
+            return ExitCodes.Ok;
+        }
+
+        /// <summary>
+        /// Commits the position after the last printed message of each queue. A poll returns messages of one queue,
+        /// and only the last one can be cut short, so the consumer's own position is exact once that queue is moved
+        /// back to its first unprinted message; committing the positions (not just the printed offsets) also moves
+        /// past messages the tag filter skipped, as RocketMQ does.
+        /// </summary>
+        private async Task CommitPrintedAsync(PullConsumer consumer, CancellationToken cancellationToken)
+        {
+            if (_nextOffsets.Count > 0)
+            {
+                // Covers queues a rebalance took away meanwhile, whose positions the consumer no longer holds.
+                await consumer.CommitAsync(_nextOffsets, cancellationToken);
+            }
+            if (_firstUnprinted is { } resume && consumer.Assignment.Contains(resume.Queue))
+            {
+                consumer.Seek(resume.Queue, resume.QueueOffset);
+            }
+            await consumer.CommitAsync(cancellationToken);
+        }
+
+        private async Task PrintUntilDoneAsync(PullConsumer consumer, CancellationToken cancellationToken)
+        {
+            var idle = Stopwatch.StartNew();
+            while (_printed < Limit)
+            {
+                var wait = FollowPoll;
+                if (IdleExit is { } idleExit)
+                {
+                    wait = idleExit - idle.Elapsed;
+                    if (wait <= TimeSpan.Zero)
+                    {
+                        return;
+                    }
+                }
+                var messages = await consumer.PollAsync(wait, cancellationToken);
+                if (messages.Count == 0)
+                {
+                    continue;
+                }
+                // No await in between: Ctrl-C never leaves a batch half printed; only --count or a closed stdout can.
+                foreach (var message in messages)
+                {
+                    _firstUnprinted = message;
+                    if (_printed >= Limit)
+                    {
+                        return;
+                    }
+                    Print(message);
+                    _nextOffsets[message.Queue] = message.QueueOffset + 1;
+                    _printed++;
+                }
+                _firstUnprinted = null;
+                idle.Restart();
+            }
+        }
+
+        private void Print(MessageExt m)
+        {
+            var text = Utf8.IsValid(m.Body);
+            if (Json)
+            {
+                JsonLine.Write(w =>
+                {
+                    w.WriteString("topic", m.Topic);
+                    w.WriteNumber("queueId", m.QueueId);
+                    w.WriteNumber("queueOffset", m.QueueOffset);
+                    w.WriteString("msgId", m.MsgId);
+                    w.WriteString("tag", m.Tag);
+                    w.WriteStartArray("keys");
+                    foreach (var key in m.Keys)
+                    {
+                        w.WriteStringValue(key);
+                    }
+                    w.WriteEndArray();
+                    w.WriteStartObject("properties");
+                    foreach (var (name, value) in m.Properties ?? new Dictionary<string, string>())
+                    {
+                        w.WriteString(name, value);
+                    }
+                    w.WriteEndObject();
+                    if (text)
+                    {
+                        w.WriteString("body", m.BodyAsString());
+                    }
+                    else
+                    {
+                        w.WriteBase64String("bodyBase64", m.Body);
+                    }
+                    w.WriteString("bornAt", m.BornAt);
+                    w.WriteString("storedAt", m.StoredAt);
+                    w.WriteString("bornHost", m.BornHost);
+                    w.WriteNumber("reconsumeTimes", m.ReconsumeTimes);
+                });
+                return;
+            }
+            var properties = m.Properties is { Count: > 0 } p ? string.Join(",", p.Select(kv => $"{kv.Key}={kv.Value}")) : "-";
+            var body = text ? JsonLine.Quote(m.BodyAsString()) : $"<{m.Body.Length} bytes, base64 {Convert.ToBase64String(m.Body)}>";
+            Output.Line(
+                $"queue={m.Topic}:{m.QueueId} offset={m.QueueOffset} msgId={m.MsgId} tag={m.Tag ?? "-"} " +
+                $"keys={(m.Keys.Count > 0 ? string.Join(",", m.Keys) : "-")} props={properties} " +
+                $"born={Output.Time(m.BornAt)} stored={Output.Time(m.StoredAt)} body={body}");
+        }
+
+        private static string Describe(Dictionary<MessageQueue, long> offsets) =>
+            offsets.Count == 0 ? "nothing new"
+            : "through " + string.Join(", ", offsets.OrderBy(kv => kv.Key).Select(kv => $"queue {kv.Key.QueueId} offset {kv.Value - 1}"));
+    }
+}

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using OrleansMQ.Cli.Common;
+using OrleansMQ.Client;
+using OrleansMQ.Topics;
+using OrleansMQ.Validation;
+
+namespace OrleansMQ.Cli.Commands.Topics;
+
+/// <summary><c>orleansmq topic create | list | status | delete</c>: mqadmin's updateTopic, topicList, topicStatus, deleteTopic.</summary>
+internal static class TopicCommands
+{
+    public static Command Create() => new("topic", "Create, list, inspect and delete topics")
+    {
+        CreateTopic(),
+        ListTopics(),
+        TopicStatus(),
+        DeleteTopic(),
+    };
+
+    private static Argument<string> TopicName(string description) => new("name") { Description = description };
+
+    private static Command CreateTopic()
+    {
+        var name = TopicName("Topic name: letters, digits, % - _ |, at most 127 characters");
+        var queues = new Option<int>("--queues", "-q")
+        {
+            Description = $"Number of queues (1 to {Limits.MaxQueues}); more queues allow more parallel consumers",
+            DefaultValueFactory = _ => 8,
+        };
+        var type = new Option<string>("--type")
+        {
+            Description = "Message type the topic carries",
+            DefaultValueFactory = _ => "normal",
+        };
+        type.AcceptOnlyFromAmong("normal", "fifo", "delay", "transaction");
+
+        var command = new Command("create", "Create a topic (mqadmin updateTopic)") { name, queues, type };
+        command.SetBrokerAction(parse => Names.CheckTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
+        {
+            var topic = parse.GetRequiredValue(name);
+            var queueCount = parse.GetValue(queues);
+            var messageType = Enum.Parse<TopicMessageType>(parse.GetRequiredValue(type), ignoreCase: true);
+            var admin = connection.CreateAdminClient();
+            var config = await admin.CreateTopicAsync(topic, queueCount, messageType, cancellationToken: cancellationToken);
+            Output.Line($"created topic {config.Name}: {config.Queues} queues, type {TypeName(config.MessageType)}, perm {PermissionName(config.Permission)}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command ListTopics()
+    {
+        var command = new Command("list", "List topics (mqadmin topicList)");
+        command.SetBrokerAction(_ => { }, async (parse, connection, cancellationToken) =>
+        {
+            var topics = await connection.CreateAdminClient().ListTopicsAsync(cancellationToken);
+            var table = Output.NewTable("Topic", "Queues", "Type", "Perm", "Created").RightAligned(1);
+            foreach (var topic in topics.OrderBy(t => t.Name, StringComparer.Ordinal))
+            {
+                table.AddPlainRow(topic.Name, topic.Queues.ToString(), TypeName(topic.MessageType), PermissionName(topic.Permission), Output.Time(topic.CreatedAt));
+            }
+            Output.Write(table);
+            Output.Note($"{topics.Count} topic(s)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command TopicStatus()
+    {
+        var name = TopicName("Topic name (retry and DLQ topics such as %RETRY%group are allowed)");
+        var command = new Command("status", "Show each queue's min offset, max offset and last store time (mqadmin topicStatus)") { name };
+        command.SetBrokerAction(parse => CheckExistingTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
+        {
+            var topic = parse.GetRequiredValue(name);
+            var queues = await connection.CreateAdminClient().GetTopicStatusAsync(topic, cancellationToken);
+            var table = Output.NewTable("Queue", "Min Offset", "Max Offset", "Messages", "Last Store Time").RightAligned(0, 1, 2, 3);
+            foreach (var queue in queues.OrderBy(q => q.QueueId))
+            {
+                table.AddPlainRow(queue.QueueId.ToString(), queue.MinOffset.ToString(), queue.MaxOffset.ToString(),
+                    (queue.MaxOffset - queue.MinOffset).ToString(), Output.Time(queue.LastStoredAt));
+            }
+            Output.Write(table);
+            Output.Line(
+                $"total: {queues.Sum(q => q.MaxOffset - q.MinOffset)} message(s) in {queues.Count} queue(s), last stored {Output.Time(queues.Max(q => q.LastStoredAt))}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command DeleteTopic()
+    {
+        var name = TopicName("Topic name");
+        var command = new Command("delete", "Delete a topic with its messages and consumer offsets (mqadmin deleteTopic)") { name };
+        command.SetBrokerAction(parse => CheckExistingTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
+        {
+            var topic = parse.GetRequiredValue(name);
+            await connection.CreateAdminClient().DeleteTopicAsync(topic, cancellationToken);
+            Output.Line($"deleted topic {topic}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The syntax of a topic that may already exist; the admin client then also refuses reserved names, except a
+    /// group's %RETRY% and %DLQ% topics, which may be inspected and deleted.
+    /// </summary>
+    private static void CheckExistingTopic(string? topic) => Names.CheckSystemTopic(topic);
+
+    internal static string TypeName(TopicMessageType type) => type.ToString().ToLowerInvariant();
+
+    internal static string PermissionName(TopicPermission permission) => permission switch
+    {
+        TopicPermission.ReadWrite => "RW",
+        TopicPermission.Read => "R",
+        TopicPermission.Write => "W",
+        _ => "-",
+    };
+}

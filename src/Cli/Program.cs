@@ -1,0 +1,60 @@
+using System.CommandLine;
+using OrleansMQ.Cli.Commands.Bench;
+using OrleansMQ.Cli.Commands.Groups;
+using OrleansMQ.Cli.Commands.Messages;
+using OrleansMQ.Cli.Commands.Topics;
+using OrleansMQ.Cli.Common;
+
+// `orleansmq`: the OrleansMQ command-line tool (mqadmin, the producer/consumer tools and the benchmark
+// scripts of RocketMQ in one). Results go to stdout, everything else to stderr.
+var root = new RootCommand(
+    """
+    OrleansMQ command-line tool: manage topics and consumer groups, send and consume messages, benchmark the broker.
+
+    Examples:
+      orleansmq topic create orders --queues 8
+      orleansmq topic list
+      orleansmq topic status orders
+      orleansmq send orders --body 'order {i} created' --tag created --keys order-{i} --count 10
+      orleansmq consume orders --group billing --count 10 --json
+      orleansmq group progress billing
+      orleansmq bench produce --threads 4 --size 1024 --duration 10s
+      orleansmq bench e2e --rate 2000 --duration 20s
+      ORLEANSMQ_GATEWAY=broker-1:30000 orleansmq topic list
+
+    Exit codes: 0 success, 1 broker unavailable or unexpected failure, 2 bad input or refused by the broker, 130 interrupted.
+    """)
+{
+    GlobalOptions.Gateway,
+    GlobalOptions.Verbose,
+    GlobalOptions.ConnectTimeout,
+    TopicCommands.Create(),
+    SendCommand.Create(),
+    ConsumeCommand.Create(),
+    GroupCommands.Create(),
+    BenchCommands.Create(),
+};
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    return CliErrors.ReportParseErrors(parse.Errors.Select(e => e.Message), CommandPath(parse));
+}
+return await parse.InvokeAsync(new InvocationConfiguration
+{
+    // Commands print their own error line; the default handler would print a stack trace.
+    EnableDefaultExceptionHandler = false,
+    // Ctrl-C cancels the command's token; consume and the benches then commit or report before exiting.
+    ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+});
+
+static string CommandPath(ParseResult parse)
+{
+    var names = new List<string>();
+    for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+    {
+        names.Add(result.Command is RootCommand ? "orleansmq" : result.Command.Name);
+    }
+    names.Reverse();
+    return string.Join(' ', names);
+}

@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Logging;
+using OrleansMQ.Queues;
+
+namespace OrleansMQ.Client;
+
+/// <summary>
+/// The push consumer's pull loop for one assigned queue (RocketMQ's PullMessageService plus PullCallback):
+/// resolve the start offset, then long-poll <c>IQueueGrain.Pull</c> with the offset to commit riding along,
+/// cache what arrives in the <see cref="ProcessQueue"/> and hand it to the listeners. Pauses while the process
+/// queue is over its thresholds; on errors logs and backs off, never ends until cancelled or dropped.
+/// </summary>
+internal sealed class PullMessageLoop
+{
+    /// <summary>Pause before pulling again while a queue is over its cache thresholds (RocketMQ's PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL).</summary>
+    internal static readonly TimeSpan FlowControlDelay = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Pause after a failed pull.</summary>
+    internal static readonly TimeSpan ErrorBackoff = TimeSpan.FromSeconds(1);
+
+    private readonly IGrainFactory _grains;
+    private readonly PushConsumerOptions _options;
+    private readonly SubscriptionTable _subscriptions;
+    private readonly ConsumeMessageConcurrentlyService _consumeService;
+    private readonly Action _requestRebalance;
+    private readonly ILogger _logger;
+    private long _flowControlTimes;
+
+    /// <param name="grains">Where the queue grains are.</param>
+    /// <param name="options">The consumer's settings.</param>
+    /// <param name="subscriptions">The tag expression of each topic.</param>
+    /// <param name="consumeService">Where pulled messages go.</param>
+    /// <param name="requestRebalance">Called when a queue's topic or queue is gone, so the rebalance drops it without waiting for its interval.</param>
+    /// <param name="logger">Where pull failures are reported.</param>
+    public PullMessageLoop(
+        IGrainFactory grains, PushConsumerOptions options, SubscriptionTable subscriptions, ConsumeMessageConcurrentlyService consumeService,
+        Action requestRebalance, ILogger logger)
+    {
+        _requestRebalance = requestRebalance;
+        _grains = grains;
+        _options = options;
+        _subscriptions = subscriptions;
+        _consumeService = consumeService;
+        _logger = logger;
+    }
+
+    /// <summary>Pulls for <paramref name="processQueue"/> until it is dropped or <paramref name="cancellationToken"/> is cancelled. Never throws.</summary>
+    public async Task RunAsync(ProcessQueue processQueue, CancellationToken cancellationToken)
+    {
+        var queue = processQueue.Queue;
+        var group = _options.ConsumerGroup;
+        while (!cancellationToken.IsCancellationRequested && !processQueue.IsDropped)
+        {
+            try
+            {
+                if (!processQueue.IsStarted)
+                {
+                    var start = await QueueCalls.ResolveStartOffsetAsync(_grains, queue, group, _options.ConsumeFromWhere, _logger, cancellationToken)
+                        .ConfigureAwait(false);
+                    processQueue.AdvanceTo(start);
+                    processQueue.LastCommittedOffset = start;
+                    continue;
+                }
+                if (processQueue.IsOverThreshold(_options.PullThresholdForQueue, _options.PullThresholdBytesForQueue))
+                {
+                    // RocketMQ logs every 1000th flow-control pause; the first one says it is happening at all.
+                    if (Interlocked.Increment(ref _flowControlTimes) % 1000 == 1)
+                    {
+                        _logger.FlowControl(group, queue.ToString(), processQueue.Count, processQueue.Bytes / (1024 * 1024), _flowControlTimes);
+                    }
+                    await Task.Delay(FlowControlDelay, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                var commit = processQueue.OffsetToCommit;
+                var commitOffset = commit >= 0 && commit != processQueue.LastCommittedOffset ? commit : -1;
+                var request = new PullRequest(
+                    group, processQueue.NextOffset, _options.PullBatchSize, _subscriptions.PullFilter(queue.Topic), commitOffset, _options.PullSuspendTimeout);
+                var result = await QueueCalls.PullAsync(_grains, queue, request, cancellationToken).ConfigureAwait(false);
+                if (commitOffset >= 0)
+                {
+                    processQueue.LastCommittedOffset = commitOffset;
+                }
+                if (processQueue.IsDropped)
+                {
+                    return;
+                }
+                switch (result.Status)
+                {
+                    case PullStatus.Found:
+                        var fresh = processQueue.PutMessages(result.Messages, result.NextBeginOffset);
+                        if (fresh.Count > 0)
+                        {
+                            _consumeService.Submit(processQueue, fresh);
+                        }
+                        break;
+                    case PullStatus.OffsetIllegal:
+                        _logger.OffsetIllegal(group, queue.ToString(), request.QueueOffset, result.NextBeginOffset, result.MinOffset, result.MaxOffset);
+                        processQueue.AdvanceTo(result.NextBeginOffset);
+                        break;
+                    default:
+                        processQueue.AdvanceTo(result.NextBeginOffset);
+                        break;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                var error = BrokerErrors.ToPublic(ex, $"pull from {queue}");
+                _logger.PullFailed(group, queue.ToString(), error.Message, ErrorBackoff);
+                if (error is MQException { Code: MQErrorCode.TopicNotFound or MQErrorCode.TopicDeleted or MQErrorCode.QueueNotFound })
+                {
+                    _requestRebalance();
+                }
+                try
+                {
+                    await Task.Delay(ErrorBackoff, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}

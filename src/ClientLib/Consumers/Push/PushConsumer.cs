@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansMQ.Messages;
+
+namespace OrleansMQ.Client;
+
+/// <summary>
+/// Receives messages through a listener, as RocketMQ's DefaultMQPushConsumer: long-polling pulls under the hood,
+/// with flow control, concurrent listener invocations, and offsets committed as messages are consumed.
+/// Instances of one <see cref="ConsumerOptions.ConsumerGroup"/> divide the subscribed queues among themselves
+/// (clustering).
+/// </summary>
+/// <example>
+/// <code>
+/// await using var consumer = connection.CreatePushConsumer(new PushConsumerOptions { ConsumerGroup = "order-service" });
+/// consumer.Subscribe("orders", "created || paid");
+/// consumer.RegisterMessageListener(async (messages, context, ct) =>
+/// {
+///     foreach (var message in messages) await HandleAsync(message, ct);
+///     return ConsumeResult.Success;
+/// });
+/// await consumer.StartAsync();
+/// </code>
+/// </example>
+/// <remarks>
+/// Delivery is at-least-once. The committed offset of a queue is the smallest offset not yet consumed, so after a
+/// crash (up to <see cref="PushConsumerOptions.PersistConsumerOffsetInterval"/> of commits lost) or a rebalance (the
+/// new owner starts from the last commit) messages consumed after that offset are delivered again; a message is
+/// never skipped. Until broker-side retry exists, a message the listener does not consume stays with this
+/// instance and is redelivered locally after a backoff (1 s, 2 s, 5 s, … up to 30 s).
+/// </remarks>
+public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
+{
+    /// <summary>How long a revoked queue waits for its running listener invocations before its offset is committed.</summary>
+    internal static readonly TimeSpan RevokedQueueDrainTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly IGrainFactory _grains;
+    private readonly PushConsumerOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConsumerLifecycle _lifecycle;
+    private readonly ConcurrentDictionary<MessageQueue, AssignedQueue> _queues = new();
+    private IMessageListenerConcurrently? _listener;
+    private ConsumeMessageConcurrentlyService? _consumeService;
+    private PullMessageLoop? _pullLoop;
+    private CancellationTokenSource? _stop;
+    private Task _persistLoop = Task.CompletedTask;
+
+    /// <summary>A push consumer calling the broker through <paramref name="grains"/>.</summary>
+    /// <exception cref="MQException">InvalidGroupName / ReservedName / InvalidArgument for bad options (Broadcasting is not supported yet).</exception>
+    public PushConsumer(IGrainFactory grains, PushConsumerOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Snapshot<PushConsumerOptions>();
+        _options.Validate();
+        _grains = grains;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<PushConsumer>();
+        _lifecycle = new ConsumerLifecycle(grains, _options, this, _logger);
+    }
+
+    /// <summary>The consumer group.</summary>
+    public string ConsumerGroup => _options.ConsumerGroup;
+
+    /// <summary>This instance's id in the group.</summary>
+    public string ClientId => _options.ClientId;
+
+    /// <summary>The queues this instance consumes now, sorted (empty unless started).</summary>
+    public IReadOnlyList<MessageQueue> Assignment => _lifecycle.Assignment;
+
+    /// <summary>
+    /// Subscribes to a topic with a tag expression (<c>*</c>, <c>A</c>, <c>A || B</c>), filtered on the broker.
+    /// Subscribing again to a topic replaces its expression. Allowed before and after start.
+    /// </summary>
+    /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression.</exception>
+    public void Subscribe(string topic, string tagExpression = "*") => _lifecycle.Subscribe(topic, tagExpression);
+
+    /// <summary>Sets the listener; required before <see cref="StartAsync"/>.</summary>
+    public void RegisterMessageListener(IMessageListenerConcurrently listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        if (!_lifecycle.IsCreated)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, "register the message listener before StartAsync");
+        }
+        _listener = listener;
+    }
+
+    /// <summary>Sets the listener as a delegate; required before <see cref="StartAsync"/>. A thrown exception counts as <see cref="ConsumeResult.ReconsumeLater"/>.</summary>
+    public void RegisterMessageListener(Func<IReadOnlyList<MessageExt>, ConsumeConcurrentlyContext, CancellationToken, Task<ConsumeResult>> listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        RegisterMessageListener(new DelegateListener(listener));
+    }
+
+    /// <summary>Joins the group, takes a share of the queues and starts pulling.</summary>
+    /// <exception cref="MQException">InvalidArgument (no subscription or listener, already started), ClientNotStarted (stopped),
+    /// BrokerUnavailable (the group could not be joined; the consumer may be started again).</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default) =>
+        _lifecycle.StartAsync(Prepare, () => WindDownAsync(graceful: false, CancellationToken.None), StartPersistingOffsets, cancellationToken);
+
+    /// <summary>
+    /// Stops pulling, waits for the running listener invocations, commits every queue's offset durably and leaves
+    /// the group (so the other instances take over at once). Cancelling <paramref name="cancellationToken"/> makes
+    /// the stop ungraceful: it stops waiting for listeners (their messages are delivered again later) and for the
+    /// broker. Does not throw for broker failures; they are logged.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) =>
+        _lifecycle.StopAsync(token => WindDownAsync(graceful: true, token), cancellationToken);
+
+    /// <summary>Same as <see cref="StopAsync"/>.</summary>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    async Task IQueueAssignmentListener.OnAssignmentChangedAsync(IReadOnlyList<MessageQueue> assigned, IReadOnlyList<MessageQueue> revoked, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(revoked.Select(queue => RevokeAsync(queue, cancellationToken))).ConfigureAwait(false);
+        foreach (var queue in assigned)
+        {
+            var processQueue = new ProcessQueue(queue);
+            var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_stop!.Token);
+            var loop = Task.Run(() => _pullLoop!.RunAsync(processQueue, cancellation.Token), CancellationToken.None);
+            _queues[queue] = new AssignedQueue(processQueue, cancellation, loop);
+        }
+    }
+
+    private void Prepare()
+    {
+        var listener = _listener ?? throw new MQException(MQErrorCode.InvalidArgument, "register a message listener before StartAsync");
+        _stop = new CancellationTokenSource();
+        _consumeService = new ConsumeMessageConcurrentlyService(listener, _options.ConsumerGroup, _options.ConsumeThreadCount, _options.ConsumeMessageBatchMaxSize, _logger);
+        _pullLoop = new PullMessageLoop(_grains, _options, _lifecycle.Subscriptions, _consumeService, _lifecycle.RequestRebalance, _logger);
+        _consumeService.Start();
+    }
+
+    private void StartPersistingOffsets()
+    {
+        var stop = _stop!.Token;
+        _persistLoop = Task.Run(() => PersistOffsetsAsync(stop), CancellationToken.None);
+    }
+
+    /// <summary>A revoked queue: stop pulling, let running listeners finish (bounded), commit, forget.</summary>
+    private async Task RevokeAsync(MessageQueue queue, CancellationToken cancellationToken)
+    {
+        if (!_queues.TryRemove(queue, out var assigned))
+        {
+            return;
+        }
+        assigned.ProcessQueue.Drop();
+        await assigned.Cancellation.CancelAsync().ConfigureAwait(false);
+        await assigned.PullLoop.ConfigureAwait(false);
+        assigned.Cancellation.Dispose();
+        try
+        {
+            await assigned.ProcessQueue.WhenNoListenersAsync().WaitAsync(RevokedQueueDrainTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // Their messages stay uncommitted: the queue's next owner delivers them again.
+            _logger.RevokedQueueListenersStillRunning(_options.ConsumerGroup, queue.ToString());
+        }
+        // Not the rebalance loop's token: a stop arriving now must not skip the commit the queue's next owner starts from.
+        using var bounded = new CancellationTokenSource(ConsumerLifecycle.ShutdownCallTimeout);
+        await CommitAsync(assigned.ProcessQueue, flush: true, bounded.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops pulling and the listeners; with <paramref name="graceful"/>, commits every queue durably too.</summary>
+    private async Task WindDownAsync(bool graceful, CancellationToken cancellationToken)
+    {
+        if (_stop is not null)
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
+        var queues = _queues.Values.ToList();
+        _queues.Clear();
+        foreach (var assigned in queues)
+        {
+            assigned.ProcessQueue.Drop();
+        }
+        await Task.WhenAll(queues.Select(q => q.PullLoop).Append(_persistLoop)).ConfigureAwait(false);
+        if (_consumeService is not null)
+        {
+            await _consumeService.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        if (graceful)
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(ConsumerLifecycle.ShutdownCallTimeout);
+            await Task.WhenAll(queues.Select(q => CommitAsync(q.ProcessQueue, flush: true, bounded.Token))).ConfigureAwait(false);
+        }
+        foreach (var assigned in queues)
+        {
+            assigned.Cancellation.Dispose();
+        }
+        _stop?.Dispose();
+    }
+
+    /// <summary>Commits consumed offsets every <see cref="PushConsumerOptions.PersistConsumerOffsetInterval"/>, besides those riding on pulls (a parked pull carries none for up to its suspend time).</summary>
+    private async Task PersistOffsetsAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.PersistConsumerOffsetInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                foreach (var assigned in _queues.Values)
+                {
+                    await CommitAsync(assigned.ProcessQueue, flush: false, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    /// <summary>Commits the queue's offset if it moved since the last commit (always, with <paramref name="flush"/>). Logs failures.</summary>
+    private async Task CommitAsync(ProcessQueue processQueue, bool flush, CancellationToken cancellationToken)
+    {
+        var offset = processQueue.OffsetToCommit;
+        if (offset < 0 || (!flush && offset == processQueue.LastCommittedOffset))
+        {
+            return;
+        }
+        try
+        {
+            await QueueCalls.CommitOffsetAsync(_grains, processQueue.Queue, _options.ConsumerGroup, offset, flush, cancellationToken).ConfigureAwait(false);
+            processQueue.LastCommittedOffset = offset;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            if (flush)
+            {
+                _logger.CommitFailed(_options.ConsumerGroup, processQueue.Queue.ToString(), offset, "cancelled");
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.CommitFailed(_options.ConsumerGroup, processQueue.Queue.ToString(), offset, ex.Message);
+        }
+    }
+
+    private sealed record AssignedQueue(ProcessQueue ProcessQueue, CancellationTokenSource Cancellation, Task PullLoop);
+
+    private sealed class DelegateListener(Func<IReadOnlyList<MessageExt>, ConsumeConcurrentlyContext, CancellationToken, Task<ConsumeResult>> listener)
+        : IMessageListenerConcurrently
+    {
+        public Task<ConsumeResult> ConsumeMessageAsync(IReadOnlyList<MessageExt> messages, ConsumeConcurrentlyContext context, CancellationToken cancellationToken) =>
+            listener(messages, context, cancellationToken);
+    }
+}

@@ -1,0 +1,50 @@
+using OrleansMQ.ConsumerGroups;
+
+namespace OrleansMQ.Client;
+
+/// <summary>Settings of a <see cref="PushConsumer"/>; the defaults match RocketMQ's DefaultMQPushConsumer.</summary>
+public sealed class PushConsumerOptions : ConsumerOptions
+{
+    /// <summary>Clustering (each message to one instance of the group) or broadcasting. Only clustering is supported so far.</summary>
+    public MessageModel MessageModel { get; set; } = MessageModel.Clustering;
+
+    /// <summary>Most listener invocations running at once. Default 20, as RocketMQ's consumeThreadMin.</summary>
+    public int ConsumeThreadCount { get; set; } = 20;
+
+    /// <summary>Most messages handed to one listener invocation. Default 1.</summary>
+    public int ConsumeMessageBatchMaxSize { get; set; } = 1;
+
+    /// <summary>Pulling from a queue pauses while this many of its messages are cached and not yet consumed. Default 1000.</summary>
+    public int PullThresholdForQueue { get; set; } = 1000;
+
+    /// <summary>Pulling from a queue pauses while its cached messages take this many MiB (bodies plus properties). Default 100 MiB.</summary>
+    public int PullThresholdSizeForQueue { get; set; } = 100;
+
+    /// <summary>How long the broker holds a pull that found nothing before answering (long-polling). Default 15 s, as RocketMQ.</summary>
+    public TimeSpan PullSuspendTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often consumed offsets are committed besides riding on each pull. Default 5 s, as RocketMQ's persistConsumerOffsetInterval.</summary>
+    public TimeSpan PersistConsumerOffsetInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal override MessageModel Model => MessageModel;
+
+    internal long PullThresholdBytesForQueue => PullThresholdSizeForQueue * 1024L * 1024L;
+
+    internal override void Validate()
+    {
+        base.Validate();
+        if (MessageModel == MessageModel.Broadcasting)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, "MessageModel.Broadcasting is not yet supported; use MessageModel.Clustering");
+        }
+        Require(Enum.IsDefined(MessageModel), nameof(MessageModel), MessageModel, "Clustering");
+        Require(ConsumeThreadCount is >= 1 and <= 1000, nameof(ConsumeThreadCount), ConsumeThreadCount, "from 1 to 1000");
+        Require(ConsumeMessageBatchMaxSize is >= 1 and <= 1024, nameof(ConsumeMessageBatchMaxSize), ConsumeMessageBatchMaxSize, "from 1 to 1024");
+        Require(PullThresholdForQueue is >= 1 and <= 65535, nameof(PullThresholdForQueue), PullThresholdForQueue, "from 1 to 65535");
+        Require(PullThresholdSizeForQueue is >= 1 and <= 1024, nameof(PullThresholdSizeForQueue), PullThresholdSizeForQueue, "from 1 to 1024 (MiB)");
+        // Orleans fails a grain call after its response timeout (30 s by default); a parked pull must answer well before.
+        Require(PullSuspendTimeout >= TimeSpan.FromMilliseconds(100) && PullSuspendTimeout <= TimeSpan.FromSeconds(25),
+            nameof(PullSuspendTimeout), PullSuspendTimeout, "from 100 ms to 25 s (below the Orleans response timeout)");
+        Require(PersistConsumerOffsetInterval >= TimeSpan.FromMilliseconds(100), nameof(PersistConsumerOffsetInterval), PersistConsumerOffsetInterval, "at least 100 ms");
+    }
+}

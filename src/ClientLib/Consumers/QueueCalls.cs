@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Messages;
+using OrleansMQ.Queues;
+
+namespace OrleansMQ.Client;
+
+/// <summary>The calls both consumers make to a queue grain: where to start, pull, commit.</summary>
+internal static class QueueCalls
+{
+    /// <summary>How much longer than its suspend time a pull is waited for before it counts as failed (a silo that died mid-pull never answers).</summary>
+    internal static readonly TimeSpan PullTimeoutMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Where the group starts on a queue: its committed offset, or — for a group new to the queue — the queue's
+    /// min or max offset per <paramref name="fromWhere"/>, committed at once so that a restart before the first
+    /// commit does not move the starting point (RocketMQ's CONSUME_FROM_LAST_OFFSET / FIRST_OFFSET).
+    /// </summary>
+    public static async Task<long> ResolveStartOffsetAsync(
+        IGrainFactory grains, MessageQueue queue, string group, ConsumeFromWhere fromWhere, ILogger logger, CancellationToken cancellationToken)
+    {
+        var grain = Grain(grains, queue);
+        var committed = await BrokerErrors.Call(() => grain.GetCommittedOffset(group), $"read the offset of group '{group}' on {queue}", cancellationToken)
+            .ConfigureAwait(false);
+        if (committed >= 0)
+        {
+            return committed;
+        }
+        var status = await BrokerErrors.Call(() => grain.GetStatus(), $"read the status of {queue}", cancellationToken).ConfigureAwait(false);
+        var start = fromWhere == ConsumeFromWhere.FirstOffset ? status.MinOffset : status.MaxOffset;
+        var stored = await CommitOffsetAsync(grains, queue, group, start, flush: true, cancellationToken).ConfigureAwait(false);
+        logger.StartingWithoutOffset(group, queue.ToString(), stored, fromWhere);
+        return stored;
+    }
+
+    /// <summary>
+    /// One long-poll, waited for at most its suspend time plus <see cref="PullTimeoutMargin"/>. Failures come back
+    /// untranslated (callers log them and back off). On cancellation or timeout the parked pull is abandoned and
+    /// its late answer dropped.
+    /// </summary>
+    public static Task<PullResult> PullAsync(IGrainFactory grains, MessageQueue queue, PullRequest request, CancellationToken cancellationToken) =>
+        BrokerErrors.WaitAsync(Grain(grains, queue).Pull(request), request.SuspendTimeout + PullTimeoutMargin, cancellationToken);
+
+    /// <summary>Commits the group's offset on a queue (the broker clamps it to the queue's range and returns what it stored).</summary>
+    public static Task<long> CommitOffsetAsync(IGrainFactory grains, MessageQueue queue, string group, long offset, bool flush, CancellationToken cancellationToken) =>
+        BrokerErrors.Call(() => Grain(grains, queue).CommitOffset(group, offset, flush), $"commit offset {offset} of group '{group}' on {queue}", cancellationToken);
+
+    private static IQueueGrain Grain(IGrainFactory grains, MessageQueue queue) => grains.GetGrain<IQueueGrain>(queue.QueueId, queue.Topic);
+}

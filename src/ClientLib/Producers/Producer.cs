@@ -1,0 +1,377 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansMQ.Messages;
+using OrleansMQ.Queues;
+using OrleansMQ.Topics;
+using OrleansMQ.Validation;
+
+namespace OrleansMQ.Client;
+
+/// <summary>
+/// Sends messages, as RocketMQ's DefaultMQProducer: sync (<see cref="SendAsync(Message, CancellationToken)"/>
+/// returns once the message is durable), callback, one-way, batch and selector (ordered) sends.
+/// Thread-safe; one producer per application is the rule, and it is ready to use when constructed.
+/// </summary>
+/// <remarks>
+/// <para>Every message is validated before anything is sent (typed <see cref="MQException"/>, nothing sent).</para>
+/// <para>
+/// Concurrent sends to one queue are coalesced into one broker call of up to
+/// <see cref="ProducerOptions.MaxMessagesPerCall"/> messages, so throughput grows with concurrency: issue many
+/// sends at once (e.g. <c>Task.WhenAll</c>) rather than one after the other. Each send still gets its own result.
+/// </para>
+/// <para>
+/// Cancellation: a send whose token is cancelled before it is handed to a broker call is dropped and throws
+/// <see cref="OperationCanceledException"/>; once in a call it cannot be recalled, and cancelling only stops the
+/// wait (the message may still be stored).
+/// </para>
+/// <para>
+/// Retries: a send failing with a retryable error (<see cref="MQException.IsRetryable"/>: broker unreachable,
+/// store unavailable, store conflict) is retried up to <see cref="ProducerOptions.RetryTimesWhenSendFailed"/> times on
+/// another queue (selector sends: on the queue the selector chooses again). A failure that leaves the outcome
+/// unknown (a timeout) may therefore store a message twice: delivery is at-least-once.
+/// </para>
+/// </remarks>
+public sealed class Producer : IAsyncDisposable
+{
+    /// <summary>One-way sends accepted but not yet finished, as RocketMQ's clientOnewaySemaphoreValue: beyond it <see cref="SendOneWayAsync"/> waits.</summary>
+    internal const int MaxOneWayInFlight = 65_535;
+
+    private static readonly TimeSpan SameQueueRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly IGrainFactory _grains;
+    private readonly ProducerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TopicRouteCache _routes;
+    private readonly ConcurrentDictionary<MessageQueue, SendCoalescer> _coalescers = new();
+    private readonly Func<MessageQueue, SendCoalescer> _createCoalescer;
+    private readonly SemaphoreSlim _oneWaySlots = new(MaxOneWayInFlight, MaxOneWayInFlight);
+    private readonly OperationTracker _operations = new();
+    private readonly string _bornHost = Environment.MachineName;
+
+    /// <summary>A producer calling the broker through <paramref name="grains"/> (an <see cref="OrleansMQConnection"/>'s, or your own Orleans client's).</summary>
+    /// <exception cref="MQException"><see cref="MQErrorCode.InvalidGroupName"/> / <see cref="MQErrorCode.InvalidArgument"/> for bad options.</exception>
+    public Producer(IGrainFactory grains, ProducerOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        _options = (options ?? new ProducerOptions()).Snapshot();
+        _options.Validate();
+        _grains = grains;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Producer>();
+        var autoCreate = _options.AutoCreateTopics;
+        _routes = new TopicRouteCache(topic => grains.GetGrain<ITopicGrain>(topic).GetRoute(autoCreate), _options.RouteRefreshInterval, _logger);
+        _createCoalescer = CreateCoalescer;
+    }
+
+    /// <summary>The producer's settings (a copy; changing it has no effect).</summary>
+    public ProducerOptions Options => _options.Snapshot();
+
+    /// <summary>Sends one message and returns once it is durably stored.</summary>
+    /// <exception cref="MQException">Validation errors (nothing sent), TopicNotFound / TopicDeleted, or the last error after the retries.</exception>
+    public async Task<SendResult> SendAsync(Message message, CancellationToken cancellationToken = default)
+    {
+        var (topic, data) = Prepare(message);
+        Enter();
+        try
+        {
+            var (queue, outcome) = await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), null, cancellationToken).ConfigureAwait(false);
+            return new SendResult(SendStatus.SendOk, data.MsgId, queue, outcome.FirstOffset, outcome.StoredAt);
+        }
+        finally
+        {
+            _operations.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Sends one message and reports the outcome to a callback, as RocketMQ's <c>send(msg, SendCallback)</c>.
+    /// The returned task completes after the callback has run and never faults (a callback that throws is logged).
+    /// </summary>
+    public Task SendAsync(Message message, Action<SendResult> onSuccess, Action<Exception> onException, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(onSuccess);
+        ArgumentNullException.ThrowIfNull(onException);
+        return SendWithCallbacksAsync(message, onSuccess, onException, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends one message to the queue <paramref name="selector"/> picks (e.g. <see cref="SelectMessageQueueByHash"/>
+    /// with the order id as <paramref name="arg"/>, so one order's messages stay in order on one queue).
+    /// Retries go to the queue the selector picks again, never elsewhere.
+    /// </summary>
+    public async Task<SendResult> SendAsync(Message message, IMessageQueueSelector selector, object? arg, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        var (topic, data) = Prepare(message);
+        Enter();
+        try
+        {
+            var choice = new SelectorChoice(selector, message, arg);
+            var (queue, outcome) = await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), choice, cancellationToken).ConfigureAwait(false);
+            return new SendResult(SendStatus.SendOk, data.MsgId, queue, outcome.FirstOffset, outcome.StoredAt);
+        }
+        finally
+        {
+            _operations.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Sends messages of one topic atomically to one queue (all stored, at consecutive offsets, or none), as
+    /// RocketMQ's batch send. At most <see cref="Limits.DefaultMaxBatchBytes"/> (4 MiB) in all.
+    /// </summary>
+    /// <exception cref="MQException"><see cref="MQErrorCode.InvalidBatch"/> for an empty batch, mixed topics or too many bytes;
+    /// a message's own validation error (prefixed with its index) when one message is invalid.</exception>
+    public async Task<IReadOnlyList<SendResult>> SendAsync(IEnumerable<Message> batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var (topic, data, bytes) = PrepareBatch(batch);
+        Enter();
+        try
+        {
+            var (queue, outcome) = await AppendWithRetriesAsync(topic, data, bytes, null, cancellationToken).ConfigureAwait(false);
+            var results = new SendResult[data.Length];
+            for (var i = 0; i < data.Length; i++)
+            {
+                results[i] = new SendResult(SendStatus.SendOk, data[i].MsgId, queue, outcome.FirstOffset + i, outcome.StoredAt);
+            }
+            return results;
+        }
+        finally
+        {
+            _operations.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Sends one message without waiting for the outcome, as RocketMQ's <c>sendOneway</c>: returns once the
+    /// message is validated and accepted into the send buffer. Failures are only logged; the message is then lost.
+    /// Waits when <see cref="MaxOneWayInFlight"/> one-way sends are still unfinished.
+    /// </summary>
+    public async Task SendOneWayAsync(Message message, CancellationToken cancellationToken = default)
+    {
+        var (topic, data) = Prepare(message);
+        await _oneWaySlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_operations.TryEnter())
+        {
+            _oneWaySlots.Release();
+            throw Disposed();
+        }
+        _ = CompleteOneWayAsync(topic, data);
+    }
+
+    /// <summary>Stops accepting sends and waits until every accepted one (one-way sends and retries included) has finished.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _operations.CloseAsync().ConfigureAwait(false);
+        foreach (var coalescer in _coalescers.Values)
+        {
+            coalescer.Close();
+        }
+        _logger.Closed();
+    }
+
+    private async Task<(MessageQueue Queue, AppendOutcome Outcome)> AppendWithRetriesAsync(
+        string topic, MessageData[] messages, int bytes, SelectorChoice? choice, CancellationToken cancellationToken)
+    {
+        var maxAttempts = 1 + _options.RetryTimesWhenSendFailed;
+        var failedQueueId = -1;
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            TopicPublishInfo? info = null;
+            MessageQueue? queue = null;
+            try
+            {
+                info = await _routes.GetAsync(topic, cancellationToken).ConfigureAwait(false);
+                CheckWritable(info.Route);
+                queue = choice is null
+                    ? info.Queues[info.Picker.Pick(info.Queues.Count, failedQueueId)]
+                    : choice.Select(info);
+                var outcome = await _coalescers.GetOrAdd(queue, _createCoalescer)
+                    .AppendAsync(messages, bytes, cancellationToken).ConfigureAwait(false);
+                return (queue, outcome);
+            }
+            catch (MQException ex) when (!ex.IsRetryable && ex.Code is MQErrorCode.TopicNotFound or MQErrorCode.TopicDeleted)
+            {
+                _routes.Invalidate(topic);
+                throw;
+            }
+            catch (MQException ex) when (attempt < maxAttempts && (ex.IsRetryable || ex.Code == MQErrorCode.QueueNotFound))
+            {
+                if (ex.Code == MQErrorCode.QueueNotFound)
+                {
+                    _routes.Invalidate(topic); // the queue count shrank: the next attempt fetches the new route
+                }
+                if (queue is not null)
+                {
+                    info!.Picker.MarkFailed(queue.QueueId);
+                    failedQueueId = queue.QueueId;
+                }
+                _logger.SendRetrying(messages.Length, queue?.ToString() ?? topic, attempt, maxAttempts, ex.Message,
+                    choice is null ? "another queue" : "the queue the selector picks");
+                if (choice is not null)
+                {
+                    // The same queue again: give a restarting silo or store a moment.
+                    await Task.Delay(SameQueueRetryDelay * attempt, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private SendCoalescer CreateCoalescer(MessageQueue queue)
+    {
+        var grain = _grains.GetGrain<IQueueGrain>(queue.QueueId, queue.Topic);
+        return new SendCoalescer(
+            queue,
+            messages => grain.Append(new AppendRequest(messages)),
+            _options.MaxMessagesPerCall,
+            Limits.DefaultMaxBatchBytes,
+            _options.MaxCallsInFlightPerQueue,
+            _options.SendMsgTimeout);
+    }
+
+    private async Task SendWithCallbacksAsync(Message message, Action<SendResult> onSuccess, Action<Exception> onException, CancellationToken cancellationToken)
+    {
+        SendResult result;
+        try
+        {
+            result = await SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Invoke(onException, ex);
+            return;
+        }
+        Invoke(onSuccess, result);
+    }
+
+    private void Invoke<T>(Action<T> callback, T argument)
+    {
+        try
+        {
+            callback(argument);
+        }
+        catch (Exception ex)
+        {
+            _logger.CallbackFailed(ex);
+        }
+    }
+
+    private async Task CompleteOneWayAsync(string topic, MessageData data)
+    {
+        try
+        {
+            await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.OneWayFailed(ex, data.MsgId, topic);
+        }
+        finally
+        {
+            _oneWaySlots.Release();
+            _operations.Exit();
+        }
+    }
+
+    private (string Topic, MessageData Data) Prepare(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var topic = message.Topic;
+        Names.CheckTopic(topic);
+        var data = ToMessageData(message);
+        MessageRules.Check(data, _options.MaxBodyBytes);
+        return (topic, data);
+    }
+
+    private (string Topic, MessageData[] Data, int Bytes) PrepareBatch(IEnumerable<Message> batch)
+    {
+        var messages = batch as IReadOnlyList<Message> ?? [.. batch];
+        if (messages.Count == 0)
+        {
+            throw new MQException(MQErrorCode.InvalidBatch, "the batch is empty; a batch needs at least one message");
+        }
+        var topic = (messages[0] ?? throw new ArgumentNullException(nameof(batch), "the batch contains a null message at index 0")).Topic;
+        Names.CheckTopic(topic);
+        var data = new MessageData[messages.Count];
+        long bytes = 0;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i] ?? throw new ArgumentNullException(nameof(batch), $"the batch contains a null message at index {i}");
+            if (!string.Equals(message.Topic, topic, StringComparison.Ordinal))
+            {
+                throw new MQException(MQErrorCode.InvalidBatch,
+                    $"message {i} of the batch is for topic '{message.Topic}' but message 0 is for '{topic}'; a batch goes to one topic");
+            }
+            data[i] = ToMessageData(message);
+            try
+            {
+                MessageRules.Check(data[i], _options.MaxBodyBytes);
+            }
+            catch (MQException ex)
+            {
+                throw new MQException(ex.Code, $"message {i} of the batch: {ex.Message}", ex);
+            }
+            bytes += MessageRules.SizeOf(data[i]);
+        }
+        if (bytes > Limits.DefaultMaxBatchBytes)
+        {
+            throw new MQException(MQErrorCode.InvalidBatch,
+                $"the batch of {messages.Count} messages is {bytes} bytes (bodies plus properties); the maximum is {Limits.DefaultMaxBatchBytes} bytes (4 MiB): split it");
+        }
+        return (topic, data, (int)bytes);
+    }
+
+    private MessageData ToMessageData(Message message) => new(
+        MessageIds.NewId(),
+        message.Tag,
+        message.Keys is { Count: > 0 } keys ? [.. keys] : [],
+        message.Body,
+        message.Properties is { Count: > 0 } properties ? new Dictionary<string, string>(properties, StringComparer.Ordinal) : null,
+        DateTimeOffset.UtcNow,
+        _bornHost,
+        _options.ProducerGroup);
+
+    private static void CheckWritable(TopicRoute route)
+    {
+        if (!route.Permission.HasFlag(TopicPermission.Write))
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"topic '{route.Topic}' is not writable (permission {route.Permission})");
+        }
+    }
+
+    private void Enter()
+    {
+        if (!_operations.TryEnter())
+        {
+            throw Disposed();
+        }
+    }
+
+    private static MQException Disposed() => new(MQErrorCode.ClientNotStarted, "the producer is disposed; create a new one");
+
+    /// <summary>A selector send: the user's selector, checked to pick one of the topic's queues.</summary>
+    private sealed class SelectorChoice(IMessageQueueSelector selector, Message message, object? arg)
+    {
+        public MessageQueue Select(TopicPublishInfo info)
+        {
+            MessageQueue? chosen;
+            try
+            {
+                chosen = selector.Select(info.Queues, message, arg);
+            }
+            catch (Exception ex) when (ex is not MQException)
+            {
+                throw new MQException(MQErrorCode.InvalidArgument, $"the message queue selector {selector.GetType().Name} threw: {ex.Message}", ex);
+            }
+            if (chosen is null || chosen.Topic != info.Route.Topic || chosen.QueueId < 0 || chosen.QueueId >= info.Queues.Count)
+            {
+                throw new MQException(MQErrorCode.InvalidArgument,
+                    $"the message queue selector {selector.GetType().Name} returned {chosen?.ToString() ?? "null"}, which is not one of the {info.Queues.Count} queues of topic '{info.Route.Topic}'");
+            }
+            return info.Queues[chosen.QueueId];
+        }
+    }
+}
