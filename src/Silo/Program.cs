@@ -15,6 +15,9 @@ using OrleansMQ.Silo;
 try
 {
     var settings = SiloSettings.Parse(args);
+    var bindAddress = settings.ListenOnAnyAddress ? IPAddress.Any : settings.AdvertisedIp;
+    PortProbe.EnsureFree(bindAddress, settings.SiloPort, "silo");
+    PortProbe.EnsureFree(bindAddress, settings.GatewayPort, "gateway");
     await SchemaInstaller.ApplyAsync(settings.Postgres);
 
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], EnvironmentName = settings.Environment });

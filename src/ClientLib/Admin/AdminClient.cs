@@ -50,14 +50,14 @@ public sealed class AdminClient
     /// <summary>Deletes a topic with its messages and consumer offsets. Retry and dead-letter topics of a group may be deleted too.</summary>
     public Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
     {
-        CheckExistingTopic(topic);
+        Names.CheckExistingTopic(topic);
         return BrokerErrors.Call(() => Topic(topic).Delete(), $"delete topic '{topic}'", cancellationToken);
     }
 
     /// <summary>The topic's configuration, or null when it does not exist.</summary>
     public Task<TopicConfig?> GetTopicConfigAsync(string topic, CancellationToken cancellationToken = default)
     {
-        CheckExistingTopic(topic);
+        Names.CheckExistingTopic(topic);
         return BrokerErrors.Call(() => Topic(topic).GetConfig(), $"read topic '{topic}'", cancellationToken);
     }
 
@@ -68,7 +68,7 @@ public sealed class AdminClient
     /// <summary>Per queue of the topic: min offset, max offset, last store time (mqadmin topicStatus).</summary>
     public Task<IReadOnlyList<QueueStatus>> GetTopicStatusAsync(string topic, CancellationToken cancellationToken = default)
     {
-        CheckExistingTopic(topic);
+        Names.CheckExistingTopic(topic);
         return BrokerErrors.Call(() => Topic(topic).GetStatus(), $"read the status of topic '{topic}'", cancellationToken);
     }
 
@@ -89,16 +89,4 @@ public sealed class AdminClient
     private ITopicGrain Topic(string topic) => _grains.GetGrain<ITopicGrain>(topic);
 
     private IAdminGrain Admin() => _grains.GetGrain<IAdminGrain>(0);
-
-    /// <summary>A client may not create system topics, but may inspect and delete a group's retry and dead-letter topics.</summary>
-    private static void CheckExistingTopic(string topic)
-    {
-        if (topic is not null &&
-            (topic.StartsWith(Names.RetryGroupTopicPrefix, StringComparison.Ordinal) || topic.StartsWith(Names.DlqGroupTopicPrefix, StringComparison.Ordinal)))
-        {
-            Names.CheckSystemTopic(topic);
-            return;
-        }
-        Names.CheckTopic(topic);
-    }
 }

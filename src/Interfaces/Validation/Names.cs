@@ -36,6 +36,22 @@ public static class Names
         }
     }
 
+    /// <summary>
+    /// Checks a topic a client reads, inspects or deletes: its own topics, and also a group's
+    /// %RETRY% and %DLQ% topics (RocketMQ lets a consumer read its dead letters). Creating and
+    /// sending still go through <see cref="CheckTopic"/>.
+    /// </summary>
+    public static void CheckExistingTopic(string? topic)
+    {
+        if (topic is not null &&
+            (topic.StartsWith(RetryGroupTopicPrefix, StringComparison.Ordinal) || topic.StartsWith(DlqGroupTopicPrefix, StringComparison.Ordinal)))
+        {
+            CheckSystemTopic(topic);
+            return;
+        }
+        CheckTopic(topic);
+    }
+
     /// <summary>Checks a topic name the broker itself may use (retry and DLQ topics allowed).</summary>
     public static void CheckSystemTopic(string? topic) => CheckSyntax(topic, "topic", MQErrorCode.InvalidTopicName);
 

@@ -56,7 +56,7 @@ internal static class ConsumeCommand
         };
         command.SetBrokerAction(parse =>
         {
-            Names.CheckTopic(parse.GetValue(topic));
+            Names.CheckExistingTopic(parse.GetValue(topic));
             Names.CheckGroup(parse.GetValue(group));
             if (parse.GetValue(count) is < 1 and var limit)
             {

@@ -70,7 +70,7 @@ internal static class TopicCommands
     {
         var name = TopicName("Topic name (retry and DLQ topics such as %RETRY%group are allowed)");
         var command = new Command("status", "Show each queue's min offset, max offset and last store time (mqadmin topicStatus)") { name };
-        command.SetBrokerAction(parse => CheckExistingTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
+        command.SetBrokerAction(parse => Names.CheckExistingTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
         {
             var topic = parse.GetRequiredValue(name);
             var queues = await connection.CreateAdminClient().GetTopicStatusAsync(topic, cancellationToken);
@@ -92,7 +92,7 @@ internal static class TopicCommands
     {
         var name = TopicName("Topic name");
         var command = new Command("delete", "Delete a topic with its messages and consumer offsets (mqadmin deleteTopic)") { name };
-        command.SetBrokerAction(parse => CheckExistingTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
+        command.SetBrokerAction(parse => Names.CheckExistingTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
         {
             var topic = parse.GetRequiredValue(name);
             await connection.CreateAdminClient().DeleteTopicAsync(topic, cancellationToken);
@@ -106,7 +106,6 @@ internal static class TopicCommands
     /// The syntax of a topic that may already exist; the admin client then also refuses reserved names, except a
     /// group's %RETRY% and %DLQ% topics, which may be inspected and deleted.
     /// </summary>
-    private static void CheckExistingTopic(string? topic) => Names.CheckSystemTopic(topic);
 
     internal static string TypeName(TopicMessageType type) => type.ToString().ToLowerInvariant();
 

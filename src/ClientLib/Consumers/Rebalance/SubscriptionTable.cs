@@ -14,7 +14,7 @@ internal sealed class SubscriptionTable
     /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression.</exception>
     public void Add(string topic, string? tagExpression)
     {
-        Names.CheckTopic(topic);
+        Names.CheckExistingTopic(topic);
         var expression = TagExpression.Parse(tagExpression);
         lock (_gate)
         {
