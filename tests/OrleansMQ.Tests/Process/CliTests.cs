@@ -1,0 +1,184 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using OrleansMQ.Tests.Infrastructure;
+using static OrleansMQ.Tests.Infrastructure.TestData;
+
+namespace OrleansMQ.Tests.Process;
+
+/// <summary>
+/// The <c>orleansmq</c> command-line tool as a user runs it, against a silo started with <c>./orleansmq up</c>:
+/// results on stdout, one <c>error: &lt;code&gt;: …</c> line on stderr, and the documented exit codes.
+/// </summary>
+[Collection(ProcessCollection.Name)]
+public sealed partial class CliTests(SiloProcessFixture fixture)
+{
+    [GeneratedRegex(@"^SendOk msgId=(?<id>[0-9A-F]{32}) queue=(?<topic>\S+):(?<queue>\d+) offset=(?<offset>\d+)$")]
+    private static partial Regex SendLine();
+
+    private sealed record Sent(string MsgId, int QueueId, long Offset);
+
+    private static void AssertOk(ProcessResult result) => Assert.True(result.ExitCode == 0, result.ToString());
+
+    /// <summary>The one error line of a failed command, and its exit code.</summary>
+    private static void AssertError(ProcessResult result, string code, int exitCode)
+    {
+        Assert.True(result.ExitCode == exitCode, $"expected exit code {exitCode}: {result}");
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith($"error: {code}:", line);
+        Assert.Empty(result.StdoutLines);
+    }
+
+    private static List<Sent> ParseSent(ProcessResult send, string topic) =>
+    [
+        .. send.StdoutLines.Select(line =>
+        {
+            var match = SendLine().Match(line);
+            Assert.True(match.Success, $"not a send result line: '{line}'");
+            Assert.Equal(topic, match.Groups["topic"].Value);
+            return new Sent(match.Groups["id"].Value, int.Parse(match.Groups["queue"].Value), long.Parse(match.Groups["offset"].Value));
+        }),
+    ];
+
+    [Fact]
+    public async Task Topic_create_then_list_and_status_show_the_new_topic()
+    {
+        var topic = UniqueName("cli-topic");
+
+        var create = await fixture.CliAsync("topic", "create", topic, "--queues", "4");
+        var listAndStatus = await Task.WhenAll(fixture.CliAsync("topic", "list"), fixture.CliAsync("topic", "status", topic));
+
+        AssertOk(create);
+        Assert.Equal($"created topic {topic}: 4 queues, type normal, perm RW", Assert.Single(create.StdoutLines));
+        var (list, status) = (listAndStatus[0], listAndStatus[1]);
+        AssertOk(list);
+        Assert.Contains(list.StdoutLines, line => line.Contains($" {topic} ", StringComparison.Ordinal) && line.Contains(" 4 ", StringComparison.Ordinal));
+        AssertOk(status);
+        Assert.Equal(4, status.StdoutLines.Count(line => Regex.IsMatch(line, @"^│\s+[0-3]\s+│\s+0\s+│\s+0\s+│\s+0\s+│")));
+        Assert.Equal("total: 0 message(s) in 4 queue(s), last stored -", status.StdoutLines[^1]);
+        Assert.Equal(1, await fixture.Database.CountTopicRowsAsync(topic));
+    }
+
+    [Fact]
+    public async Task Consume_prints_what_send_stored_exactly_once_and_leaves_the_group_without_lag()
+    {
+        var topic = UniqueName("cli-msg");
+        var group = UniqueName("g1");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "4"));
+
+        var send = await fixture.CliAsync("send", topic, "--body", "hello", "--tag", "created", "--keys", "order-1", "--prop", "k=v", "--count", "3");
+        AssertOk(send);
+        var sent = ParseSent(send, topic);
+        Assert.Equal(3, sent.Count);
+        Assert.Equal(3, sent.Select(s => s.MsgId).Distinct().Count());
+        foreach (var s in sent)
+        {
+            Assert.Equal(s.MsgId, (await fixture.Database.ReadRowAsync(topic, s.QueueId, s.Offset))?.MsgId);
+        }
+
+        var consume = await fixture.CliAsync("consume", topic, "--group", group, "--count", "3", "--json");
+        AssertOk(consume);
+        var consumed = consume.StdoutLines.Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal(3, consumed.Count);
+        Assert.Equal(sent.OrderBy(s => s.MsgId), consumed.Select(m => new Sent(
+            m.GetProperty("msgId").GetString()!, m.GetProperty("queueId").GetInt32(), m.GetProperty("queueOffset").GetInt64())).OrderBy(s => s.MsgId));
+        Assert.All(consumed, m =>
+        {
+            Assert.Equal(topic, m.GetProperty("topic").GetString());
+            Assert.Equal("hello", m.GetProperty("body").GetString());
+            Assert.Equal("created", m.GetProperty("tag").GetString());
+            Assert.Equal(["order-1"], m.GetProperty("keys").EnumerateArray().Select(k => k.GetString()));
+            Assert.Equal([("k", "v")], m.GetProperty("properties").EnumerateObject().Select(p => (p.Name, p.Value.GetString())));
+            Assert.Equal(0, m.GetProperty("reconsumeTimes").GetInt32());
+        });
+
+        var again = await fixture.CliAsync("consume", topic, "--group", group, "--idle-exit", "2s");
+        var progressAndStatus = await Task.WhenAll(fixture.CliAsync("group", "progress", group), fixture.CliAsync("topic", "status", topic));
+
+        AssertOk(again);
+        Assert.Empty(again.StdoutLines); // nothing repeated
+        Assert.Contains("consumed 0 message(s)", again.Stderr);
+        var (progress, status) = (progressAndStatus[0], progressAndStatus[1]);
+        AssertOk(progress);
+        Assert.Equal("total lag: 0 message(s) over 4 queue(s)", progress.StdoutLines[^1]);
+        AssertOk(status);
+        Assert.StartsWith("total: 3 message(s) in 4 queue(s)", status.StdoutLines[^1]);
+        foreach (var s in sent)
+        {
+            Assert.Equal(s.Offset + 1, await fixture.Database.ReadConsumerOffsetAsync(group, topic, s.QueueId));
+        }
+    }
+
+    [Fact]
+    public async Task Consume_with_a_count_below_the_queue_length_commits_only_what_it_printed()
+    {
+        var topic = UniqueName("cli-count");
+        var group = UniqueName("g");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "1"));
+        var send = await fixture.CliAsync("send", topic, "--body", "n{i}", "--count", "5");
+        AssertOk(send);
+        var sent = ParseSent(send, topic);
+
+        var first = await fixture.CliAsync("consume", topic, "--group", group, "--count", "2", "--json");
+        var rest = await fixture.CliAsync("consume", topic, "--group", group, "--idle-exit", "2s", "--json");
+
+        AssertOk(first);
+        AssertOk(rest);
+        var offsets = (ProcessResult r) => r.StdoutLines.Select(line => JsonDocument.Parse(line).RootElement.GetProperty("queueOffset").GetInt64());
+        Assert.Equal([0L, 1], offsets(first));
+        Assert.Equal([2L, 3, 4], offsets(rest));
+        Assert.Equal(sent.Select(s => s.Offset), offsets(first).Concat(offsets(rest)));
+        Assert.Equal(["n1", "n2", "n3", "n4", "n5"],
+            first.StdoutLines.Concat(rest.StdoutLines).Select(line => JsonDocument.Parse(line).RootElement.GetProperty("body").GetString()));
+    }
+
+    public static TheoryData<string[], string> BadInput() => new()
+    {
+        { ["topic", "create", "a b"], "InvalidTopicName" },
+        { ["topic", "create", "%DLQ%x"], "ReservedName" },
+        { ["send", "cli-bad-empty-body", "--body", ""], "EmptyBody" },
+        { ["send", "cli-bad-tag", "--body", "x", "--tag", "a||b"], "InvalidTag" },
+        { ["send", "cli-bad-prop", "--body", "x", "--prop", "novalue"], "InvalidArgument" },
+        { ["consume", "cli-bad-group", "--group", "bad group"], "InvalidGroupName" },
+        { ["group", "progress", "DEFAULT_CONSUMER"], "ReservedName" },
+        { ["topic", "create", "t", "--queues", "many"], "InvalidArgument" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInput))]
+    public async Task Bad_input_fails_with_exit_code_2_and_one_error_line_naming_the_code(string[] arguments, string code)
+    {
+        var result = await fixture.CliAsync(arguments);
+
+        AssertError(result, code, exitCode: 2);
+        if (arguments[0] == "send")
+        {
+            Assert.Equal(0, await fixture.Database.CountTopicRowsAsync(arguments[1])); // refused before anything reached the broker
+        }
+    }
+
+    [Fact]
+    public async Task A_gateway_where_no_silo_listens_fails_with_BrokerUnavailable_and_exit_code_1()
+    {
+        var nobody = $"127.0.0.1:{ProcessRunner.FreePort()}";
+
+        var result = await fixture.CliAsync(["topic", "list", "--connect-timeout", "1s"], gateway: nobody);
+
+        AssertError(result, "BrokerUnavailable", exitCode: 1);
+    }
+
+    [Fact]
+    public async Task Sending_to_a_deleted_topic_fails_with_TopicDeleted()
+    {
+        var topic = UniqueName("cli-deleted");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "before"));
+
+        var delete = await fixture.CliAsync("topic", "delete", topic);
+        var send = await fixture.CliAsync("send", topic, "--body", "x");
+
+        AssertOk(delete);
+        Assert.Equal($"deleted topic {topic}", Assert.Single(delete.StdoutLines));
+        AssertError(send, "TopicDeleted", exitCode: 2);
+        Assert.Equal(0, await fixture.Database.CountMessagesAsync(topic));
+    }
+}
