@@ -26,6 +26,7 @@ try
     builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
     builder.Logging.AddFilter("Orleans", LogLevel.Warning);
     builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+    builder.Logging.AddFilter("Polly", LogLevel.Warning);
     // Filters match category prefixes, so "Orleans" above would silence "OrleansMQ" too.
     builder.Logging.AddFilter("OrleansMQ", LogLevel.Information);
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));

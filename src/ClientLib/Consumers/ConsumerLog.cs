@@ -33,6 +33,9 @@ internal static partial class ConsumerLog
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Group {Group}: committing offset {Offset} on {Queue} failed ({Reason})")]
     public static partial void CommitFailed(this ILogger logger, string group, string queue, long offset, string reason);
 
+    [LoggerMessage(EventId = 3090, Level = LogLevel.Warning, Message = "Group {Group}: offset {Offset} on {Queue} is outside the queue; the broker stored {Stored}")]
+    public static partial void CommitClamped(this ILogger logger, string group, string queue, long offset, long stored);
+
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Group {Group}: stopped waiting for {Running} running listener invocation(s); their messages stay uncommitted and will be delivered again")]
     public static partial void StopAbandonedListeners(this ILogger logger, string group, int running);
 

@@ -93,7 +93,8 @@ internal sealed partial class QueueGrain(
             MessageRules.Check(message, _options.MaxBodyBytes);
             bytes += MessageRules.SizeOf(message);
         }
-        if (bytes > _options.MaxBatchBytes)
+        // A single message is bounded by its own rules (body and properties); the batch limit is for several.
+        if (request.Messages.Count > 1 && bytes > _options.MaxBatchBytes)
         {
             throw new MQException(MQErrorCode.InvalidBatch, $"batch is {bytes} bytes; at most {_options.MaxBatchBytes} bytes go to one queue at once");
         }

@@ -57,7 +57,6 @@ public static class MessageRules
     public static void CheckProperties(IReadOnlyDictionary<string, string>? properties)
     {
         if (properties is null) return;
-        var total = 0;
         foreach (var (name, value) in properties)
         {
             if (string.IsNullOrWhiteSpace(name))
@@ -68,21 +67,26 @@ public static class MessageRules
             {
                 throw new MQException(MQErrorCode.InvalidProperties, $"property '{name}' has no value");
             }
-            total += Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value);
         }
+        var total = PropertiesSize(properties);
         if (total > Limits.MaxPropertiesBytes)
         {
             throw new MQException(MQErrorCode.InvalidProperties, $"properties take {total} bytes; the maximum is {Limits.MaxPropertiesBytes} bytes (32 KiB)");
         }
     }
 
-    /// <summary>Bytes a message counts against batch and flow-control limits.</summary>
-    public static int SizeOf(MessageData message)
+    /// <summary>Bytes a message counts against batch and flow-control limits: body plus properties (UTF-8).</summary>
+    public static int SizeOf(MessageData message) => message.Body.Length + PropertiesSize(message.Properties);
+
+    /// <summary>Bytes a stored message counts against a consumer's flow-control limits, as <see cref="SizeOf(MessageData)"/>.</summary>
+    public static int SizeOf(MessageExt message) => message.Body.Length + PropertiesSize(message.Properties);
+
+    private static int PropertiesSize(IReadOnlyDictionary<string, string>? properties)
     {
-        var size = message.Body.Length;
-        if (message.Properties is not null)
+        var size = 0;
+        if (properties is not null)
         {
-            foreach (var (k, v) in message.Properties) size += Encoding.UTF8.GetByteCount(k) + Encoding.UTF8.GetByteCount(v);
+            foreach (var (k, v) in properties) size += Encoding.UTF8.GetByteCount(k) + Encoding.UTF8.GetByteCount(v);
         }
         return size;
     }

@@ -106,17 +106,19 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
                             return messages;
                         }
                     }
-                    if (remaining <= TimeSpan.Zero)
-                    {
-                        return [];
-                    }
-                    var suspend = remaining < MaxPullSuspend ? remaining : MaxPullSuspend;
+                    // Pulls start before the deadline check, so even a zero-timeout poll sets them going and a
+                    // later poll returns what they brought.
+                    var suspend = remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining < MaxPullSuspend ? remaining : MaxPullSuspend;
                     foreach (var state in states)
                     {
                         if (state.Pull is null && Environment.TickCount64 >= state.RetryAtTicks)
                         {
                             state.Pull = PullAsync(state, suspend);
                         }
+                    }
+                    if (remaining <= TimeSpan.Zero)
+                    {
+                        return [];
                     }
                     pending = [.. states.Where(s => s.Pull is not null).Select(s => (Task)s.Pull!)];
                 }
@@ -316,12 +318,16 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
 
     private async Task CommitAsync(MessageQueue queue, long offset, CancellationToken cancellationToken)
     {
-        await QueueCalls.CommitOffsetAsync(_grains, queue, _options.ConsumerGroup, offset, flush: true, cancellationToken).ConfigureAwait(false);
+        var stored = await QueueCalls.CommitOffsetAsync(_grains, queue, _options.ConsumerGroup, offset, flush: true, cancellationToken).ConfigureAwait(false);
+        if (stored != offset)
+        {
+            _logger.CommitClamped(_options.ConsumerGroup, queue.ToString(), offset, stored);
+        }
         lock (_gate)
         {
             if (_queues.TryGetValue(queue, out var state))
             {
-                state.LastCommitted = offset;
+                state.LastCommitted = stored;
             }
         }
     }

@@ -1,3 +1,4 @@
+using OrleansMQ.Validation;
 using OrleansMQ.Messages;
 
 namespace OrleansMQ.Client;
@@ -114,7 +115,7 @@ internal sealed class ProcessQueue
             {
                 if (_messages.TryAdd(message.QueueOffset, message))
                 {
-                    _bytes += SizeOf(message);
+                    _bytes += MessageRules.SizeOf(message);
                     added.Add(message);
                 }
             }
@@ -132,7 +133,7 @@ internal sealed class ProcessQueue
             {
                 if (_messages.Remove(message.QueueOffset, out var cached))
                 {
-                    _bytes -= SizeOf(cached);
+                    _bytes -= MessageRules.SizeOf(cached);
                 }
             }
         }
@@ -189,19 +190,5 @@ internal sealed class ProcessQueue
             _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return _idle.Task;
         }
-    }
-
-    /// <summary>Bytes a message counts against <see cref="PushConsumerOptions.PullThresholdSizeForQueue"/>, as <c>MessageRules.SizeOf</c> counts them.</summary>
-    internal static long SizeOf(MessageExt message)
-    {
-        long size = message.Body.Length;
-        if (message.Properties is not null)
-        {
-            foreach (var (name, value) in message.Properties)
-            {
-                size += name.Length + value.Length;
-            }
-        }
-        return size;
     }
 }
