@@ -53,6 +53,11 @@ internal sealed class ProduceBench
             Description = "Send explicit batches of this many messages (1 = single sends)",
             DefaultValueFactory = _ => 1,
         };
+        var noCoalesce = new Option<bool>("--no-coalesce")
+        {
+            Description = "Make every send its own grain call (up to 64 in flight per queue) instead of letting the producer coalesce " +
+                          "concurrent sends: measures pipelined single-message calls",
+        };
         var json = BenchCommands.JsonOption();
 
         var command = new Command("produce",
@@ -61,9 +66,10 @@ internal sealed class ProduceBench
             Examples: orleansmq bench produce --threads 4 --window 64      (pipelined)
                       orleansmq bench produce --sync --threads 64          (64 one-at-a-time senders)
                       orleansmq bench produce --batch 32 --threads 2       (explicit batches)
+                      orleansmq bench produce --no-coalesce                (one grain call per message)
             """)
         {
-            topic, queues, threads, size, duration, warmup, window, sync, batch, json,
+            topic, queues, threads, size, duration, warmup, window, sync, batch, noCoalesce, json,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -82,7 +88,9 @@ internal sealed class ProduceBench
             BenchCommands.CheckBody(bench._body);
             await using var connection = await CommandActions.ConnectAsync(parse, cancellationToken);
             await BenchCommands.EnsureTopicAsync(connection, settings.Topic, settings.Queues, cancellationToken);
-            await using var producer = connection.CreateProducer();
+            await using var producer = connection.CreateProducer(parse.GetValue(noCoalesce)
+                ? new ProducerOptions { MaxMessagesPerCall = 1, MaxCallsInFlightPerQueue = 64 }
+                : null);
             await bench.RunAsync(producer, cancellationToken);
             bench.Report().Print(parse.GetValue(json));
             return ExitCodes.Ok;
