@@ -13,4 +13,5 @@ echo "async deep:   $($O bench produce --duration 10s --warmup 3s --threads 2 --
 echo "sync64:       $($O bench produce --duration 10s --warmup 3s --sync --threads 64 2>&1 | pick 'throughput.*msg/s|latency p50')"
 echo "sync1:        $($O bench produce --duration 8s --warmup 2s --sync --threads 1 2>&1 | pick 'throughput.*msg/s|latency p50|latency p99')"
 echo "consume:      $($O bench consume --duration 15s 2>&1 | pick 'throughput.*msg/s')"
+echo "consume 256:  $($O bench consume --duration 12s --pull-batch 256 --consume-batch 32 2>&1 | pick 'throughput.*msg/s')"
 echo "e2e:          $($O bench e2e --rate 2000 --duration 15s --warmup 3s 2>&1 | pick 'end-to-end p50|end-to-end p99 |send ack p50')"

@@ -28,6 +28,16 @@ internal static class ConsumeBench
             DefaultValueFactory = _ => "first",
         };
         from.AcceptOnlyFromAmong("first", "last");
+        var pullBatch = new Option<int>("--pull-batch")
+        {
+            Description = "Messages per pull (the consumer's PullBatchSize; RocketMQ's default is 32)",
+            DefaultValueFactory = _ => 32,
+        };
+        var consumeBatch = new Option<int>("--consume-batch")
+        {
+            Description = "Messages per listener call (ConsumeMessageBatchMaxSize)",
+            DefaultValueFactory = _ => 1,
+        };
         var json = BenchCommands.JsonOption();
 
         var command = new Command("consume",
@@ -36,7 +46,7 @@ internal static class ConsumeBench
             Example: orleansmq bench produce --duration 10s && orleansmq bench consume
             """)
         {
-            topic, group, duration, from, json,
+            topic, group, duration, from, pullBatch, consumeBatch, json,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -57,6 +67,8 @@ internal static class ConsumeBench
             {
                 ConsumerGroup = groupName,
                 ConsumeFromWhere = fromFirst ? ConsumeFromWhere.FirstOffset : ConsumeFromWhere.LastOffset,
+                PullBatchSize = BenchCommands.AtLeast(parse.GetValue(pullBatch), 1, "--pull-batch"),
+                ConsumeMessageBatchMaxSize = BenchCommands.AtLeast(parse.GetValue(consumeBatch), 1, "--consume-batch"),
             });
             consumer.Subscribe(topicName, "*");
             consumer.RegisterMessageListener((batch, context, ct) =>
