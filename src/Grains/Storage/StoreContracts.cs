@@ -36,13 +36,7 @@ internal interface IMessageStore
     /// </summary>
     Task AppendAsync(IReadOnlyList<MessageRow> rows, CancellationToken cancellationToken = default);
 
-    /// <summary>Postgres keeps timestamps to the microsecond; times served from memory are cut the same way.</summary>
-internal static class PostgresTime
-{
-    public static DateTimeOffset Truncate(DateTimeOffset time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerMicrosecond, time.Offset);
-}
-
-/// <summary>The stored span of a queue.</summary>
+    /// <summary>The stored span of a queue.</summary>
     Task<QueueBounds> GetBoundsAsync(string topic, int queueId, CancellationToken cancellationToken = default);
 
     /// <summary>Up to <paramref name="maxCount"/> messages from <paramref name="fromOffset"/> on, in offset order.</summary>
