@@ -2,6 +2,7 @@ using System.CommandLine;
 using OrleansMQ.Cli.Commands.Bench;
 using OrleansMQ.Cli.Commands.Groups;
 using OrleansMQ.Cli.Commands.Messages;
+using OrleansMQ.Cli.Commands.Queries;
 using OrleansMQ.Cli.Commands.Topics;
 using OrleansMQ.Cli.Common;
 
@@ -17,6 +18,8 @@ var root = new RootCommand(
       orleansmq topic status orders
       orleansmq send orders --body 'order {i} created' --tag created --keys order-{i} --count 10
       orleansmq consume orders --group billing --count 10 --json
+      orleansmq message key orders order-3
+      orleansmq group reset-offset billing --topic orders --to-time -1h
       orleansmq group progress billing
       orleansmq bench produce --threads 4 --size 1024 --duration 10s
       orleansmq bench e2e --rate 2000 --duration 20s
@@ -32,6 +35,7 @@ var root = new RootCommand(
     SendCommand.Create(),
     ConsumeCommand.Create(),
     GroupCommands.Create(),
+    MessageCommands.Create(),
     BenchCommands.Create(),
 };
 

@@ -39,4 +39,10 @@ public sealed class BrokerOptions
 
     /// <summary>A consumer instance that has not sent a heartbeat for this long is dropped from its group.</summary>
     public TimeSpan ConsumerExpiry { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a silo looks for messages older than their topic's retention (one silo sweeps at a time).</summary>
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most rows one retention delete removes; each delete is its own short statement.</summary>
+    public int RetentionDeleteBatch { get; set; } = 5000;
 }

@@ -1,5 +1,7 @@
 using OrleansMQ.Admin;
 using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Messages;
+using OrleansMQ.Queries;
 using OrleansMQ.Queues;
 using OrleansMQ.Topics;
 using OrleansMQ.Validation;
@@ -86,7 +88,78 @@ public sealed class AdminClient
         return BrokerErrors.Call(() => _grains.GetGrain<IConsumerGroupGrain>(group).GetInstances(), $"read the instances of group '{group}'", cancellationToken);
     }
 
+    /// <summary>Every stored copy of the message with this id, oldest first (mqadmin queryMsgById).</summary>
+    /// <exception cref="MQException">InvalidArgument (empty id or max results out of range).</exception>
+    public Task<IReadOnlyList<MessageExt>> QueryMessageByIdAsync(string msgId, int maxResults = 32, CancellationToken cancellationToken = default)
+    {
+        QueryRules.CheckMsgId(msgId);
+        QueryRules.CheckMaxResults(maxResults);
+        return BrokerErrors.Call(() => Query().QueryById(msgId, maxResults), $"query message id '{msgId}'", cancellationToken);
+    }
+
+    /// <summary>Messages of a topic carrying <paramref name="key"/>, stored in [from, to), oldest first (mqadmin queryMsgByKey).</summary>
+    /// <exception cref="MQException">InvalidTopicName, InvalidKeys, InvalidArgument (empty range, max results), TopicNotFound, TopicDeleted.</exception>
+    public Task<IReadOnlyList<MessageExt>> QueryMessageByKeyAsync(
+        string topic, string key, DateTimeOffset from, DateTimeOffset to, int maxResults = 64, CancellationToken cancellationToken = default)
+    {
+        Names.CheckExistingTopic(topic);
+        QueryRules.CheckKey(key);
+        QueryRules.CheckRange(from, to);
+        QueryRules.CheckMaxResults(maxResults);
+        return BrokerErrors.Call(() => Query().QueryByKey(topic, key, from, to, maxResults), $"query key '{key}' on topic '{topic}'", cancellationToken);
+    }
+
+    /// <summary>The message at one queue offset (mqadmin queryMsgByOffset).</summary>
+    /// <exception cref="MQException">MessageNotFound when nothing is stored there (never written, or removed by retention); QueueNotFound, TopicNotFound.</exception>
+    public async Task<MessageExt> QueryMessageByOffsetAsync(string topic, int queueId, long offset, CancellationToken cancellationToken = default)
+    {
+        Names.CheckExistingTopic(topic);
+        var message = await BrokerErrors.Call(() => Query().QueryByOffset(topic, queueId, offset), $"read {topic}:{queueId} at offset {offset}", cancellationToken)
+            .ConfigureAwait(false);
+        return message ?? throw new MQException(MQErrorCode.MessageNotFound, $"no message is stored at {topic}:{queueId} offset {offset} (not written yet, or removed by retention)");
+    }
+
+    /// <summary>
+    /// Message backtracking (mqadmin resetOffsetByTime): moves the group's committed offset on every queue of the topic
+    /// to the first message stored at or after <paramref name="time"/>, backwards or forwards. The group must have no
+    /// live push-consumer instance (stop them first, as Kafka requires): a running instance would overwrite the reset
+    /// with its own position on its next pull.
+    /// </summary>
+    /// <returns>Per queue: the offset before and after.</returns>
+    /// <exception cref="MQException">ConsumerGroupActive when instances are live; InvalidGroupName, TopicNotFound, TopicDeleted.</exception>
+    public async Task<IReadOnlyList<OffsetReset>> ResetOffsetsByTimeAsync(string group, string topic, DateTimeOffset time, CancellationToken cancellationToken = default)
+    {
+        Names.CheckGroup(group);
+        Names.CheckExistingTopic(topic);
+        var instances = await GetGroupInstancesAsync(group, cancellationToken).ConfigureAwait(false);
+        if (instances.Count > 0)
+        {
+            throw new MQException(MQErrorCode.ConsumerGroupActive,
+                $"group '{group}' has {instances.Count} live instance(s) ({string.Join(", ", instances.Select(i => i.ClientId))}); stop them before resetting its offsets");
+        }
+        var route = await BrokerErrors.Call(() => Topic(topic).GetRoute(false), $"read the route of topic '{topic}'", cancellationToken).ConfigureAwait(false);
+        var resets = new List<OffsetReset>(route.Queues);
+        for (var queueId = 0; queueId < route.Queues; queueId++)
+        {
+            var queue = new MessageQueue(topic, queueId);
+            var target = await BrokerErrors.Call(() => Query().SearchOffset(topic, queue.QueueId, time), $"search {queue} for {time:O}", cancellationToken)
+                .ConfigureAwait(false);
+            var grain = _grains.GetGrain<IQueueGrain>(queue.QueueId, topic);
+            var before = await BrokerErrors.Call(() => grain.GetCommittedOffset(group), $"read the offset of group '{group}' on {queue}", cancellationToken)
+                .ConfigureAwait(false);
+            var after = await BrokerErrors.Call(() => grain.CommitOffset(group, target, flush: true), $"reset the offset of group '{group}' on {queue}", cancellationToken)
+                .ConfigureAwait(false);
+            resets.Add(new OffsetReset(queue, before, after));
+        }
+        return resets;
+    }
+
+    private IMessageQueryGrain Query() => _grains.GetGrain<IMessageQueryGrain>(0);
+
     private ITopicGrain Topic(string topic) => _grains.GetGrain<ITopicGrain>(topic);
 
     private IAdminGrain Admin() => _grains.GetGrain<IAdminGrain>(0);
 }
+
+/// <summary>One queue's committed offset before and after a reset; <see cref="Before"/> is -1 when the group had none.</summary>
+public sealed record OffsetReset(MessageQueue Queue, long Before, long After);

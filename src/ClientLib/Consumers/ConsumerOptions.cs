@@ -12,6 +12,12 @@ public abstract class ConsumerOptions
     /// <summary>Where the group starts on a queue it never committed an offset on. Default <see cref="ConsumeFromWhere.LastOffset"/>, as RocketMQ.</summary>
     public ConsumeFromWhere ConsumeFromWhere { get; set; } = ConsumeFromWhere.LastOffset;
 
+    /// <summary>
+    /// With <see cref="ConsumeFromWhere.Timestamp"/>: the moment a group new to a queue starts from. Default half an hour
+    /// before the consumer was configured, as RocketMQ's consumeTimestamp.
+    /// </summary>
+    public DateTimeOffset ConsumeTimestamp { get; set; } = DateTimeOffset.UtcNow.AddMinutes(-30);
+
     /// <summary>Most messages one pull returns. Default 32, as RocketMQ.</summary>
     public int PullBatchSize { get; set; } = 32;
 
@@ -37,7 +43,7 @@ public abstract class ConsumerOptions
     internal virtual void Validate()
     {
         Names.CheckGroup(ConsumerGroup);
-        Require(Enum.IsDefined(ConsumeFromWhere), nameof(ConsumeFromWhere), ConsumeFromWhere, "LastOffset or FirstOffset");
+        Require(Enum.IsDefined(ConsumeFromWhere), nameof(ConsumeFromWhere), ConsumeFromWhere, "LastOffset, FirstOffset or Timestamp");
         Require(PullBatchSize is >= 1 and <= 1024, nameof(PullBatchSize), PullBatchSize, "from 1 to 1024");
         Require(!string.IsNullOrWhiteSpace(ClientId) && ClientId.Length <= 255, nameof(ClientId), $"'{ClientId}'", "1 to 255 characters");
         Require(HeartbeatInterval >= TimeSpan.FromMilliseconds(100), nameof(HeartbeatInterval), HeartbeatInterval, "at least 100 ms");

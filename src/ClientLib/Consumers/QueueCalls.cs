@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Messages;
+using OrleansMQ.Queries;
 using OrleansMQ.Queues;
 
 namespace OrleansMQ.Client;
@@ -13,11 +14,11 @@ internal static class QueueCalls
 
     /// <summary>
     /// Where the group starts on a queue: its committed offset, or — for a group new to the queue — the queue's
-    /// min or max offset per <paramref name="fromWhere"/>, committed at once so that a restart before the first
-    /// commit does not move the starting point (RocketMQ's CONSUME_FROM_LAST_OFFSET / FIRST_OFFSET).
+    /// min or max offset, or the first offset stored from <paramref name="timestamp"/>, per <paramref name="fromWhere"/>, committed at once so that a restart before the first
+    /// commit does not move the starting point (RocketMQ's CONSUME_FROM_LAST_OFFSET / FIRST_OFFSET / TIMESTAMP).
     /// </summary>
     public static async Task<long> ResolveStartOffsetAsync(
-        IGrainFactory grains, MessageQueue queue, string group, ConsumeFromWhere fromWhere, ILogger logger, CancellationToken cancellationToken)
+        IGrainFactory grains, MessageQueue queue, string group, ConsumeFromWhere fromWhere, DateTimeOffset timestamp, ILogger logger, CancellationToken cancellationToken)
     {
         var grain = Grain(grains, queue);
         var committed = await BrokerErrors.Call(() => grain.GetCommittedOffset(group), $"read the offset of group '{group}' on {queue}", cancellationToken)
@@ -26,11 +27,19 @@ internal static class QueueCalls
         {
             return committed;
         }
-        var status = await BrokerErrors.Call(() => grain.GetStatus(), $"read the status of {queue}", cancellationToken).ConfigureAwait(false);
-        var start = fromWhere == ConsumeFromWhere.FirstOffset ? status.MinOffset : status.MaxOffset;
+        var start = fromWhere == ConsumeFromWhere.Timestamp
+            ? await BrokerErrors.Call(() => grains.GetGrain<IMessageQueryGrain>(0).SearchOffset(queue.Topic, queue.QueueId, timestamp),
+                $"search {queue} for offsets stored from {timestamp:O}", cancellationToken).ConfigureAwait(false)
+            : await StartOfQueueAsync(grain, queue, fromWhere, cancellationToken).ConfigureAwait(false);
         var stored = await CommitOffsetAsync(grains, queue, group, start, flush: true, cancellationToken).ConfigureAwait(false);
         logger.StartingWithoutOffset(group, queue.ToString(), stored, fromWhere);
         return stored;
+    }
+
+    private static async Task<long> StartOfQueueAsync(IQueueGrain grain, MessageQueue queue, ConsumeFromWhere fromWhere, CancellationToken cancellationToken)
+    {
+        var status = await BrokerErrors.Call(() => grain.GetStatus(), $"read the status of {queue}", cancellationToken).ConfigureAwait(false);
+        return fromWhere == ConsumeFromWhere.FirstOffset ? status.MinOffset : status.MaxOffset;
     }
 
     /// <summary>

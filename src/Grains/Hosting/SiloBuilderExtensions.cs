@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OrleansMQ.Grains.Retention;
 using OrleansMQ.Grains.Storage;
 
 namespace OrleansMQ.Grains.Hosting;
@@ -25,12 +27,17 @@ public static class SiloBuilderExtensions
             .Validate(o => o.MaxRowsPerCommit >= 1, "OrleansMQ:MaxRowsPerCommit must be positive")
             .Validate(o => o.MaxPullSuspend > TimeSpan.Zero && o.MaxPullSuspend < TimeSpan.FromSeconds(30), "OrleansMQ:MaxPullSuspend must be between 0 and Orleans' 30 s call timeout")
             .Validate(o => o.OffsetFlushInterval > TimeSpan.Zero && o.ConsumerExpiry > TimeSpan.Zero, "OrleansMQ:OffsetFlushInterval and ConsumerExpiry must be positive")
+            .Validate(o => o.RetentionSweepInterval > TimeSpan.Zero && o.RetentionDeleteBatch >= 1, "OrleansMQ:RetentionSweepInterval and RetentionDeleteBatch must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.Postgres).Build());
         builder.Services.AddSingleton<GroupCommitWriter>();
         builder.Services.AddSingleton<IMessageStore, PostgresMessageStore>();
         builder.Services.AddSingleton<IOffsetStore, PostgresOffsetStore>();
         builder.Services.AddSingleton<ITopicStore, PostgresTopicStore>();
+        builder.Services.AddSingleton<IMessageQueryStore, PostgresMessageQueryStore>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RetentionSweeper>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionService>();
         return builder;
     }
 }

@@ -267,6 +267,13 @@ internal sealed partial class QueueGrain(
     public Task<QueueProgress> GetProgress(string group) =>
         Task.FromResult(new QueueProgress(_topic, _queueId, _nextOffset, _committed.TryGetValue(group, out var o) ? o : -1, _lastStoredAt));
 
+    public Task OnMessagesExpired(long minOffset)
+    {
+        // Never past the end: the sweep keeps each queue's newest message, so this only moves the start.
+        _minOffset = Math.Clamp(minOffset, _minOffset, _nextOffset);
+        return Task.CompletedTask;
+    }
+
     public async Task OnTopicDeleted()
     {
         _topicRecord = _topicRecord is null ? null : _topicRecord with { DeletedAt = DateTimeOffset.UtcNow };

@@ -14,6 +14,8 @@ public enum ConsumeFromWhere
     LastOffset = 0,
     /// <summary>At the oldest message still stored.</summary>
     FirstOffset = 1,
+    /// <summary>At the first message stored at or after the consumer's consume timestamp (RocketMQ's CONSUME_FROM_TIMESTAMP).</summary>
+    Timestamp = 2,
 }
 
 /// <summary>One topic a consumer instance subscribes to.</summary>

@@ -48,4 +48,8 @@ public enum MQErrorCode
     OffsetOutOfRange = 20,
     /// <summary>The broker failed unexpectedly; retrying the same call is unlikely to help.</summary>
     BrokerError = 21,
+    /// <summary>The consumer group has live instances; the operation needs it stopped (as Kafka's offset reset).</summary>
+    ConsumerGroupActive = 38,
+    /// <summary>No stored message matches the query.</summary>
+    MessageNotFound = 39,
 }

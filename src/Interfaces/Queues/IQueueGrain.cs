@@ -25,6 +25,9 @@ public interface IQueueGrain : IGrainWithIntegerCompoundKey
     /// <summary>The group's progress on this queue.</summary>
     Task<QueueProgress> GetProgress(string group);
 
+    /// <summary>Called by the retention sweep after it removed the messages below <paramref name="minOffset"/>.</summary>
+    Task OnMessagesExpired(long minOffset);
+
     /// <summary>Called by the topic grain when the topic is deleted: refuse further work and drop the activation.</summary>
     Task OnTopicDeleted();
 }

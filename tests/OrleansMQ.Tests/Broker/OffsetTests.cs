@@ -62,7 +62,7 @@ public sealed class OffsetTests(BrokerClusterFixture fixture)
         // Piggy-backed on a pull and not flushed: only deactivation (or the timer) persists it.
         await queue.Pull(new PullRequest(group, 7, CommitOffset: 7));
 
-        await DeactivateAsync(queue);
+        await _grains.DeactivateAsync(queue);
 
         Assert.Equal(7, await queue.GetCommittedOffset(group));
         Assert.Equal(7, await _db.ReadConsumerOffsetAsync(group, topic, 0));
@@ -91,19 +91,5 @@ public sealed class OffsetTests(BrokerClusterFixture fixture)
 
         await queue.Pull(new PullRequest(group, 0, CommitOffset: 99));
         Assert.Equal(4, await queue.GetCommittedOffset(group));
-    }
-
-    /// <summary>Deactivates the grain through the management grain and waits until no silo holds an activation of it.</summary>
-    private async Task DeactivateAsync(IAddressable grain)
-    {
-        var id = grain.GetGrainId();
-        var management = _grains.GetGrain<IManagementGrain>(0);
-        Assert.Equal(1, (await management.GetDetailedGrainStatistics()).Count(s => s.GrainId == id));
-        await management.DeactivateGrain(id);
-        await Eventually.PollAsync(
-            async () => (await management.GetDetailedGrainStatistics()).Count(s => s.GrainId == id),
-            activations => activations == 0,
-            TimeSpan.FromSeconds(30),
-            $"{id} to be deactivated");
     }
 }

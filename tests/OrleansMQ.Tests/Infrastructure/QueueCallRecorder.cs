@@ -91,6 +91,8 @@ public sealed class QueueCallRecorder(IGrainFactory inner) : IGrainFactory
 
         public Task<QueueProgress> GetProgress(string group) => inner.GetProgress(group);
 
+        public Task OnMessagesExpired(long minOffset) => inner.OnMessagesExpired(minOffset);
+
         public Task OnTopicDeleted() => inner.OnTopicDeleted();
     }
 }

@@ -54,4 +54,18 @@ public static class TestData
     /// <summary>A timestamp as Postgres stores it (microseconds).</summary>
     public static DateTimeOffset ToMicroseconds(this DateTimeOffset value) =>
         new(value.Ticks - value.Ticks % 10, value.Offset);
+
+    /// <summary>Deactivates the grain through the management grain and waits until no silo holds an activation of it.</summary>
+    public static async Task DeactivateAsync(this IGrainFactory grains, IAddressable grain)
+    {
+        var id = grain.GetGrainId();
+        var management = grains.GetGrain<IManagementGrain>(0);
+        Assert.Equal(1, (await management.GetDetailedGrainStatistics()).Count(s => s.GrainId == id));
+        await management.DeactivateGrain(id);
+        await Eventually.PollAsync(
+            async () => (await management.GetDetailedGrainStatistics()).Count(s => s.GrainId == id),
+            activations => activations == 0,
+            TimeSpan.FromSeconds(30),
+            $"{id} to be deactivated");
+    }
 }

@@ -4,13 +4,14 @@ using OrleansMQ.Validation;
 
 namespace OrleansMQ.Cli.Commands.Groups;
 
-/// <summary><c>orleansmq group progress | describe</c>: mqadmin consumerProgress and consumerConnection.</summary>
+/// <summary><c>orleansmq group progress | describe | reset-offset</c>: mqadmin consumerProgress, consumerConnection and resetOffsetByTime.</summary>
 internal static class GroupCommands
 {
-    public static Command Create() => new("group", "Inspect consumer groups: progress (lag) and live instances")
+    public static Command Create() => new("group", "Inspect consumer groups (progress, live instances) and move their offsets")
     {
         Progress(),
         Describe(),
+        ResetOffset(),
     };
 
     private static Argument<string> GroupName() => new("group") { Description = "Consumer group name" };
@@ -56,6 +57,42 @@ internal static class GroupCommands
             Output.Line($"{instances.Count} live instance(s) in group {name}");
             return ExitCodes.Ok;
         });
+        return command;
+    }
+
+    private static Command ResetOffset()
+    {
+        var group = GroupName();
+        var topic = new Option<string>("--topic") { Description = "Topic whose offsets move (every queue of it)", Required = true };
+        var toTime = TimeArguments.Option("--to-time", "Move to the first message stored at or after this time", required: true);
+        var command = new Command("reset-offset",
+            """
+            Message backtracking (mqadmin resetOffsetByTime): move the group's committed offset on every queue of a topic
+            to the first message stored at or after a time, backwards to re-consume or forwards to skip.
+            The group must have no live instance: stop its consumers first.
+            Example: orleansmq group reset-offset billing --topic orders --to-time -2h
+            """)
+        { group, topic, toTime };
+        command.SetBrokerAction(
+            parse =>
+            {
+                Names.CheckGroup(parse.GetValue(group));
+                Names.CheckExistingTopic(parse.GetValue(topic));
+            },
+            async (parse, connection, cancellationToken) =>
+            {
+                var name = parse.GetRequiredValue(group);
+                var time = parse.GetValue(toTime)!.Value;
+                var resets = await connection.CreateAdminClient().ResetOffsetsByTimeAsync(name, parse.GetRequiredValue(topic), time, cancellationToken);
+                var table = Output.NewTable("Topic", "Queue", "Old Offset", "New Offset").RightAligned(1, 2, 3);
+                foreach (var reset in resets)
+                {
+                    table.AddPlainRow(reset.Queue.Topic, reset.Queue.QueueId.ToString(), reset.Before < 0 ? "-" : reset.Before.ToString(), reset.After.ToString());
+                }
+                Output.Write(table);
+                Output.Line($"group {name} now starts at the first message stored from {Output.Time(time)} on {resets.Count} queue(s)");
+                return ExitCodes.Ok;
+            });
         return command;
     }
 }

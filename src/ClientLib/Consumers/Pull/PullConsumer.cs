@@ -303,7 +303,7 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
         {
             if (offset < 0)
             {
-                offset = await QueueCalls.ResolveStartOffsetAsync(_grains, state.Queue, _options.ConsumerGroup, _options.ConsumeFromWhere, _logger, CancellationToken.None)
+                offset = await QueueCalls.ResolveStartOffsetAsync(_grains, state.Queue, _options.ConsumerGroup, _options.ConsumeFromWhere, _options.ConsumeTimestamp, _logger, CancellationToken.None)
                     .ConfigureAwait(false);
             }
             var request = new PullRequest(_options.ConsumerGroup, offset, _options.PullBatchSize, _lifecycle.Subscriptions.PullFilter(state.Queue.Topic), commit, suspend);

@@ -54,7 +54,7 @@ internal sealed class PullMessageLoop
             {
                 if (!processQueue.IsStarted)
                 {
-                    var start = await QueueCalls.ResolveStartOffsetAsync(_grains, queue, group, _options.ConsumeFromWhere, _logger, cancellationToken)
+                    var start = await QueueCalls.ResolveStartOffsetAsync(_grains, queue, group, _options.ConsumeFromWhere, _options.ConsumeTimestamp, _logger, cancellationToken)
                         .ConfigureAwait(false);
                     processQueue.AdvanceTo(start);
                     processQueue.LastCommittedOffset = start;

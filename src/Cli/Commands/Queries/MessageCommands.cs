@@ -1,0 +1,125 @@
+using System.CommandLine;
+using OrleansMQ.Cli.Commands.Messages;
+using OrleansMQ.Cli.Common;
+using OrleansMQ.Messages;
+using OrleansMQ.Queries;
+using OrleansMQ.Validation;
+
+namespace OrleansMQ.Cli.Commands.Queries;
+
+/// <summary><c>orleansmq message id | key | offset</c>: mqadmin queryMsgById, queryMsgByKey and queryMsgByOffset.</summary>
+internal static class MessageCommands
+{
+    public static Command Create() => new("message", "Look up stored messages by message id, by key or by queue offset")
+    {
+        ById(),
+        ByKey(),
+        ByOffset(),
+    };
+
+    private static Option<bool> Json() => new("--json") { Description = "Print one JSON object per message (for jq and scripts)" };
+
+    private static Option<int> Max(int defaultValue) => new("--max")
+    {
+        Description = $"Most messages to print (1 to {QueryRules.MaxResults})",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    private static Command ById()
+    {
+        var msgId = new Argument<string>("msg-id") { Description = "Message id, as send printed it" };
+        var max = Max(32);
+        var json = Json();
+        var command = new Command("id",
+            """
+            Print every stored copy of the message with this id (mqadmin queryMsgById).
+            Example: orleansmq message id 019ab3c4-…
+            """)
+        { msgId, max, json };
+        command.SetBrokerAction(
+            parse =>
+            {
+                QueryRules.CheckMsgId(parse.GetValue(msgId));
+                QueryRules.CheckMaxResults(parse.GetValue(max));
+            },
+            async (parse, connection, cancellationToken) =>
+            {
+                var id = parse.GetRequiredValue(msgId).Trim();
+                var found = await connection.CreateAdminClient().QueryMessageByIdAsync(id, parse.GetValue(max), cancellationToken);
+                return PrintAll(found, parse.GetValue(json), $"no stored message has id {id}");
+            });
+        return command;
+    }
+
+    private static Command ByKey()
+    {
+        var topic = new Argument<string>("topic") { Description = "Topic to search" };
+        var key = new Argument<string>("key") { Description = "A business key the producer set (Message.Keys)" };
+        var begin = TimeArguments.Option("--begin", "Earliest store time searched (default: 3 days ago, the default retention)", defaultAgo: TimeSpan.FromHours(72));
+        var end = TimeArguments.Option("--end", "Store times before this are searched (default: now)");
+        var max = Max(64);
+        var json = Json();
+        var command = new Command("key",
+            """
+            Print the messages of a topic that carry a key, oldest first (mqadmin queryMsgByKey).
+            Example: orleansmq message key Orders order-1 --begin -2h
+            """)
+        { topic, key, begin, end, max, json };
+        command.SetBrokerAction(
+            parse =>
+            {
+                Names.CheckExistingTopic(parse.GetValue(topic));
+                QueryRules.CheckKey(parse.GetValue(key));
+                QueryRules.CheckMaxResults(parse.GetValue(max));
+            },
+            async (parse, connection, cancellationToken) =>
+            {
+                var from = parse.GetValue(begin) ?? DateTimeOffset.UtcNow.AddHours(-72);
+                // End is exclusive; a tick past now includes a message stored this very moment.
+                var to = parse.GetValue(end) ?? DateTimeOffset.UtcNow.AddTicks(1);
+                var found = await connection.CreateAdminClient().QueryMessageByKeyAsync(
+                    parse.GetRequiredValue(topic), parse.GetRequiredValue(key), from, to, parse.GetValue(max), cancellationToken);
+                return PrintAll(found, parse.GetValue(json),
+                    $"no message of {parse.GetValue(topic)} with key {parse.GetValue(key)} was stored between {Output.Time(from)} and {Output.Time(to)}");
+            });
+        return command;
+    }
+
+    private static Command ByOffset()
+    {
+        var topic = new Argument<string>("topic") { Description = "Topic" };
+        var queue = new Argument<int>("queue") { Description = "Queue id" };
+        var offset = new Argument<long>("offset") { Description = "Queue offset" };
+        var json = Json();
+        var command = new Command("offset",
+            """
+            Print the message at one queue offset (mqadmin queryMsgByOffset).
+            Example: orleansmq message offset Orders 3 42
+            """)
+        { topic, queue, offset, json };
+        command.SetBrokerAction(
+            parse => Names.CheckExistingTopic(parse.GetValue(topic)),
+            async (parse, connection, cancellationToken) =>
+            {
+                var message = await connection.CreateAdminClient().QueryMessageByOffsetAsync(
+                    parse.GetRequiredValue(topic), parse.GetValue(queue), parse.GetValue(offset), cancellationToken);
+                MessagePrinter.Print(message, parse.GetValue(json));
+                return ExitCodes.Ok;
+            });
+        return command;
+    }
+
+    /// <summary>Prints the messages; none found is an error (MessageNotFound, exit 2) so scripts can test for it.</summary>
+    private static int PrintAll(IReadOnlyList<MessageExt> messages, bool json, string notFound)
+    {
+        if (messages.Count == 0)
+        {
+            throw new MQException(MQErrorCode.MessageNotFound, notFound);
+        }
+        foreach (var message in messages)
+        {
+            MessagePrinter.Print(message, json);
+        }
+        return ExitCodes.Ok;
+    }
+}
