@@ -18,7 +18,8 @@ try
     var bindAddress = settings.ListenOnAnyAddress ? IPAddress.Any : settings.AdvertisedIp;
     PortProbe.EnsureFree(bindAddress, settings.SiloPort, "silo");
     PortProbe.EnsureFree(bindAddress, settings.GatewayPort, "gateway");
-    await SchemaInstaller.ApplyAsync(settings.Postgres);
+    await SchemaInstaller.ApplyAsync(settings.Postgres,
+        script => Console.Error.WriteLine($"orleansmq-silo: applying schema script {script} (building indexes on a large omq_message can take minutes)…"));
 
     // Content root is the binary's folder and config reload is off: with the defaults the host watches the
     // working directory recursively, which under ./orleansmq is the repository with Postgres' data directory in

@@ -30,7 +30,10 @@ public static class SchemaInstaller
     }
 
     /// <summary>Applies every script; safe to call on every start.</summary>
-    public static async Task ApplyAsync(string connectionString, CancellationToken cancellationToken = default)
+    /// <param name="connectionString">The store.</param>
+    /// <param name="onFirstApply">Told the name of each script about to be applied for the first time (it may take a while).</param>
+    /// <param name="cancellationToken">Stops between statements.</param>
+    public static async Task ApplyAsync(string connectionString, Action<string>? onFirstApply = null, CancellationToken cancellationToken = default)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         try
@@ -51,9 +54,22 @@ public static class SchemaInstaller
             {
                 await lockCmd.ExecuteNonQueryAsync(cancellationToken);
             }
-            await using (var cmd = new NpgsqlCommand(sql, connection, transaction))
+            if (!await IsAppliedAsync(connection, transaction, version, cancellationToken))
             {
-                await cmd.ExecuteNonQueryAsync(cancellationToken);
+                onFirstApply?.Invoke(name);
+            }
+            // No command timeout: a script new to an existing database may build an index over a large message
+            // table, which takes as long as it takes; the 30 s default would abort the start-up half way.
+            await using (var cmd = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 })
+            {
+                try
+                {
+                    await cmd.ExecuteNonQueryAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException)
+                {
+                    throw new MQException(MQErrorCode.StoreUnavailable, $"applying schema script {name} to {Describe(connectionString)} failed: {e.Message}");
+                }
             }
             await using (var record = new NpgsqlCommand(
                 "INSERT INTO omq_schema_version (version, script) VALUES ($1, $2) ON CONFLICT (version) DO UPDATE SET script = EXCLUDED.script",
@@ -65,6 +81,13 @@ public static class SchemaInstaller
             }
             await transaction.CommitAsync(cancellationToken);
         }
+    }
+
+    private static async Task<bool> IsAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int version, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM omq_schema_version WHERE version = $1)", connection, transaction);
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
+        return await cmd.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     /// <summary>The connection string without its password, for log lines.</summary>

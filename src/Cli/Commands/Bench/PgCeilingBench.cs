@@ -49,6 +49,13 @@ internal sealed class PgCeilingBench
         var size = BenchCommands.SizeOption();
         var batch = new Option<int>("--batch") { Description = "Rows per transaction (one COPY and one commit each)", DefaultValueFactory = _ => 100 };
         var connections = new Option<int>("--connections") { Description = "Parallel connections, each committing its own transactions", DefaultValueFactory = _ => 3 };
+        var keys = new Option<bool>("--keys") { Description = "Give every row one business key (order-<n>), as a send with --keys does" };
+        var indexes = new Option<string>("--indexes")
+        {
+            Description = "Indexes of the scratch table: all (as omq_message: primary key, msg_id, keys) or primary-key (the fence only), to measure what the query indexes cost",
+            DefaultValueFactory = _ => "all",
+        };
+        indexes.AcceptOnlyFromAmong("all", "primary-key");
         var json = BenchCommands.JsonOption();
 
         var command = new Command("pg-ceiling",
@@ -56,9 +63,10 @@ internal sealed class PgCeilingBench
             Measure the Postgres ceiling: binary COPY of message rows shaped like the broker's, in transactions of --batch rows
             from --connections connections, into a scratch table {Table} (LIKE omq_message) that is dropped afterwards.
             Does not use the broker. Example: orleansmq bench pg-ceiling --batch 4 --connections 8
+            What the query indexes cost: orleansmq bench pg-ceiling --keys --indexes primary-key, then --indexes all
             """)
         {
-            postgres, rows, size, batch, connections, json,
+            postgres, rows, size, batch, connections, keys, indexes, json,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -67,7 +75,9 @@ internal sealed class PgCeilingBench
                 Rows: BenchCommands.AtLeast(parse.GetValue(rows), 1, "--rows"),
                 Size: BenchCommands.AtLeast(parse.GetValue(size), 1, "--size"),
                 Batch: BenchCommands.AtLeast(parse.GetValue(batch), 1, "--batch"),
-                Connections: BenchCommands.AtLeast(parse.GetValue(connections), 1, "--connections"));
+                Connections: BenchCommands.AtLeast(parse.GetValue(connections), 1, "--connections"),
+                Keys: parse.GetValue(keys),
+                AllIndexes: parse.GetValue(indexes) == "all");
             var bench = new PgCeilingBench(settings);
             var elapsed = await bench.RunAsync(cancellationToken);
             bench.Report(elapsed).Print(parse.GetValue(json));
@@ -80,10 +90,14 @@ internal sealed class PgCeilingBench
     {
         await using var dataSource = CreateDataSource(_settings.ConnectionString);
         var where = Describe(_settings.ConnectionString);
-        await Guard(where, () => Execute(dataSource, $"DROP TABLE IF EXISTS {Table}; CREATE TABLE {Table} (LIKE omq_message INCLUDING ALL)", cancellationToken));
+        var create = _settings.AllIndexes
+            ? $"CREATE TABLE {Table} (LIKE omq_message INCLUDING ALL)"
+            : $"CREATE TABLE {Table} (LIKE omq_message INCLUDING ALL EXCLUDING INDEXES, PRIMARY KEY (topic, queue_id, queue_offset))";
+        await Guard(where, () => Execute(dataSource, $"DROP TABLE IF EXISTS {Table}; {create}", cancellationToken));
         try
         {
-            Output.Note($"bench pg-ceiling: {where}, {_settings.Rows:N0} rows of {_settings.Size} B, {_settings.Batch} rows per commit, {_settings.Connections} connection(s)");
+            Output.Note($"bench pg-ceiling: {where}, {_settings.Rows:N0} rows of {_settings.Size} B{(_settings.Keys ? " with a key each" : "")}, " +
+                        $"{_settings.Batch} rows per commit, {_settings.Connections} connection(s), indexes: {(_settings.AllIndexes ? "all of omq_message" : "primary key only")}");
             var started = Stopwatch.GetTimestamp();
             long lastCount = 0, lastTimestamp = started;
             await using (BenchProgress.Start(elapsed =>
@@ -129,7 +143,7 @@ internal sealed class PgCeilingBench
         }
     }
 
-    // The row a plain send (no tag, keys or properties) becomes, as PostgresMessageStore.CopyRowsAsync writes it.
+    // The row a plain send (no tag or properties; a key with --keys) becomes, as PostgresMessageStore.CopyRowsAsync writes it.
     private async Task WriteRowAsync(NpgsqlBinaryImporter importer, int queueId, long queueOffset, DateTime storedAt, CancellationToken cancellationToken)
     {
         await importer.StartRowAsync(cancellationToken);
@@ -138,7 +152,14 @@ internal sealed class PgCeilingBench
         await importer.WriteAsync(queueOffset, NpgsqlDbType.Bigint, cancellationToken);
         await importer.WriteAsync(MessageIds.NewId(), NpgsqlDbType.Text, cancellationToken);
         await importer.WriteNullAsync(cancellationToken);
-        await importer.WriteNullAsync(cancellationToken);
+        if (_settings.Keys)
+        {
+            await importer.WriteAsync(new[] { $"order-{queueId}-{queueOffset}" }, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+        }
+        else
+        {
+            await importer.WriteNullAsync(cancellationToken);
+        }
         await importer.WriteAsync(_body, NpgsqlDbType.Bytea, cancellationToken);
         await importer.WriteNullAsync(cancellationToken);
         await importer.WriteAsync(storedAt, NpgsqlDbType.TimestampTz, cancellationToken);
@@ -156,6 +177,8 @@ internal sealed class PgCeilingBench
             .Count("size", "body size (bytes)", _settings.Size)
             .Count("batch", "rows per commit", _settings.Batch)
             .Count("connections", "connections", _settings.Connections)
+            .Count("keys", "keys per row", _settings.Keys ? 1 : 0)
+            .Count("queryIndexes", "query indexes (msg_id, keys)", _settings.AllIndexes ? 1 : 0)
             .Number("seconds", "elapsed", seconds, "0.00", "s")
             .Number("rowsPerSecond", "throughput", _written / seconds, "N0", "rows/s")
             .Number("megabytesPerSecond", "throughput", _written * (double)_settings.Size / seconds / (1024 * 1024), "0.00", "MB/s")
@@ -205,5 +228,5 @@ internal sealed class PgCeilingBench
         return $"{builder.Host}:{builder.Port}/{builder.Database}";
     }
 
-    private sealed record Settings(string ConnectionString, int Rows, int Size, int Batch, int Connections);
+    private sealed record Settings(string ConnectionString, int Rows, int Size, int Batch, int Connections, bool Keys, bool AllIndexes);
 }

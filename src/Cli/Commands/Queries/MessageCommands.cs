@@ -33,7 +33,7 @@ internal static class MessageCommands
         var command = new Command("id",
             """
             Print every stored copy of the message with this id (mqadmin queryMsgById).
-            Example: orleansmq message id 019ab3c4-…
+            Example: orleansmq message id 0193A1B2C3D47E8F9A0B1C2D3E4F5A6B
             """)
         { msgId, max, json };
         command.SetBrokerAction(

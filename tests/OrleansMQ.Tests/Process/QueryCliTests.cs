@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using OrleansMQ.Tests.Infrastructure;
+using static OrleansMQ.Tests.Infrastructure.TestData;
+
+namespace OrleansMQ.Tests.Process;
+
+/// <summary><c>orleansmq message …</c> and <c>orleansmq group reset-offset</c> as a user runs them against a real silo.</summary>
+[Collection(ProcessCollection.Name)]
+public sealed partial class QueryCliTests(SiloProcessFixture fixture)
+{
+    [GeneratedRegex(@"^SendOk msgId=(?<id>[0-9A-F]{32}) queue=\S+:(?<queue>\d+) offset=(?<offset>\d+)$")]
+    private static partial Regex SendLine();
+
+    private static void AssertOk(ProcessResult result) => Assert.True(result.ExitCode == 0, result.ToString());
+
+    private static JsonElement Json(string line) => JsonDocument.Parse(line).RootElement;
+
+    [Fact]
+    public async Task Message_id_key_and_offset_find_what_send_stored()
+    {
+        var topic = UniqueName("cli-query");
+        var key = UniqueName("order");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
+        var send = await fixture.CliAsync("send", topic, "--body", "created", "--keys", key, "--tag", "c");
+        AssertOk(send);
+        var sent = SendLine().Match(Assert.Single(send.StdoutLines));
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "paid", "--keys", key));
+
+        var byId = await fixture.CliAsync("message", "id", sent.Groups["id"].Value, "--json");
+        var byKey = await fixture.CliAsync("message", "key", topic, key, "--begin", "-10m", "--json");
+        var byOffset = await fixture.CliAsync("message", "offset", topic, sent.Groups["queue"].Value, sent.Groups["offset"].Value);
+
+        AssertOk(byId);
+        var found = Json(Assert.Single(byId.StdoutLines));
+        Assert.Equal(("created", "c"), (found.GetProperty("body").GetString(), found.GetProperty("tag").GetString()));
+        AssertOk(byKey);
+        Assert.Equal(["created", "paid"], byKey.StdoutLines.Select(l => Json(l).GetProperty("body").GetString()));
+        AssertOk(byOffset);
+        Assert.Contains($"msgId={sent.Groups["id"].Value}", Assert.Single(byOffset.StdoutLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Queries_that_find_nothing_or_get_bad_input_print_one_error_line_and_exit_2()
+    {
+        var topic = UniqueName("cli-query-none");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "1"));
+
+        var results = await Task.WhenAll(
+            fixture.CliAsync("message", "id", "0000000000000000000000000000AAAA"),
+            fixture.CliAsync("message", "key", topic, "nobody"),
+            fixture.CliAsync("message", "offset", topic, "0", "0"),
+            fixture.CliAsync("message", "key", topic, "k", "--begin", "yesterday-ish"),
+            fixture.CliAsync("group", "reset-offset", "g", "--topic", topic, "--to-time", "soon"));
+
+        foreach (var (result, code) in results.Zip(["MessageNotFound", "MessageNotFound", "MessageNotFound", "InvalidArgument", "InvalidArgument"]))
+        {
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.StartsWith($"error: {code}:", Assert.Single(result.StderrLines));
+        }
+    }
+
+    [Fact]
+    public async Task Reset_offset_to_an_earlier_time_makes_consume_print_the_messages_again()
+    {
+        var topic = UniqueName("cli-reset");
+        var group = UniqueName("replay");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "m{i}", "--count", "4"));
+        var first = await fixture.CliAsync("consume", topic, "--group", group, "--count", "4", "--json");
+        AssertOk(first);
+        var nothingLeft = await fixture.CliAsync("consume", topic, "--group", group, "--idle-exit", "1s", "--json");
+        AssertOk(nothingLeft);
+        Assert.Empty(nothingLeft.StdoutLines);
+
+        var reset = await fixture.CliAsync("group", "reset-offset", group, "--topic", topic, "--to-time", "-1h");
+        var again = await fixture.CliAsync("consume", topic, "--group", group, "--count", "4", "--json");
+
+        AssertOk(reset);
+        Assert.Contains(reset.StdoutLines, l => l.StartsWith($"group {group} now starts at", StringComparison.Ordinal));
+        AssertOk(again);
+        Assert.Equal(
+            first.StdoutLines.Select(l => Json(l).GetProperty("msgId").GetString()).Order(),
+            again.StdoutLines.Select(l => Json(l).GetProperty("msgId").GetString()).Order());
+    }
+}
