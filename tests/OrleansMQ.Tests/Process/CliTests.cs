@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using OrleansMQ.Tests.Infrastructure;
 using static OrleansMQ.Tests.Infrastructure.TestData;
+using static OrleansMQ.Tests.Process.CliResults;
 
 namespace OrleansMQ.Tests.Process;
 
@@ -12,33 +13,6 @@ namespace OrleansMQ.Tests.Process;
 [Collection(ProcessCollection.Name)]
 public sealed partial class CliTests(SiloProcessFixture fixture)
 {
-    [GeneratedRegex(@"^SendOk msgId=(?<id>[0-9A-F]{32}) queue=(?<topic>\S+):(?<queue>\d+) offset=(?<offset>\d+)$")]
-    private static partial Regex SendLine();
-
-    private sealed record Sent(string MsgId, int QueueId, long Offset);
-
-    private static void AssertOk(ProcessResult result) => Assert.True(result.ExitCode == 0, result.ToString());
-
-    /// <summary>The one error line of a failed command, and its exit code.</summary>
-    private static void AssertError(ProcessResult result, string code, int exitCode)
-    {
-        Assert.True(result.ExitCode == exitCode, $"expected exit code {exitCode}: {result}");
-        var line = Assert.Single(result.StderrLines);
-        Assert.StartsWith($"error: {code}:", line);
-        Assert.Empty(result.StdoutLines);
-    }
-
-    private static List<Sent> ParseSent(ProcessResult send, string topic) =>
-    [
-        .. send.StdoutLines.Select(line =>
-        {
-            var match = SendLine().Match(line);
-            Assert.True(match.Success, $"not a send result line: '{line}'");
-            Assert.Equal(topic, match.Groups["topic"].Value);
-            return new Sent(match.Groups["id"].Value, int.Parse(match.Groups["queue"].Value), long.Parse(match.Groups["offset"].Value));
-        }),
-    ];
-
     [Fact]
     public async Task Topic_create_then_list_and_status_show_the_new_topic()
     {

@@ -1,19 +1,14 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using OrleansMQ.Tests.Infrastructure;
 using static OrleansMQ.Tests.Infrastructure.TestData;
+using static OrleansMQ.Tests.Process.CliResults;
 
 namespace OrleansMQ.Tests.Process;
 
 /// <summary><c>orleansmq message …</c> and <c>orleansmq group reset-offset</c> as a user runs them against a real silo.</summary>
 [Collection(ProcessCollection.Name)]
-public sealed partial class QueryCliTests(SiloProcessFixture fixture)
+public sealed class QueryCliTests(SiloProcessFixture fixture)
 {
-    [GeneratedRegex(@"^SendOk msgId=(?<id>[0-9A-F]{32}) queue=\S+:(?<queue>\d+) offset=(?<offset>\d+)$")]
-    private static partial Regex SendLine();
-
-    private static void AssertOk(ProcessResult result) => Assert.True(result.ExitCode == 0, result.ToString());
-
     private static JsonElement Json(string line) => JsonDocument.Parse(line).RootElement;
 
     [Fact]
@@ -24,12 +19,12 @@ public sealed partial class QueryCliTests(SiloProcessFixture fixture)
         AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
         var send = await fixture.CliAsync("send", topic, "--body", "created", "--keys", key, "--tag", "c");
         AssertOk(send);
-        var sent = SendLine().Match(Assert.Single(send.StdoutLines));
+        var sent = Assert.Single(ParseSent(send, topic));
         AssertOk(await fixture.CliAsync("send", topic, "--body", "paid", "--keys", key));
 
-        var byId = await fixture.CliAsync("message", "id", sent.Groups["id"].Value, "--json");
+        var byId = await fixture.CliAsync("message", "id", sent.MsgId, "--json");
         var byKey = await fixture.CliAsync("message", "key", topic, key, "--begin", "-10m", "--json");
-        var byOffset = await fixture.CliAsync("message", "offset", topic, sent.Groups["queue"].Value, sent.Groups["offset"].Value);
+        var byOffset = await fixture.CliAsync("message", "offset", topic, sent.QueueId.ToString(), sent.Offset.ToString());
 
         AssertOk(byId);
         var found = Json(Assert.Single(byId.StdoutLines));
@@ -37,7 +32,7 @@ public sealed partial class QueryCliTests(SiloProcessFixture fixture)
         AssertOk(byKey);
         Assert.Equal(["created", "paid"], byKey.StdoutLines.Select(l => Json(l).GetProperty("body").GetString()));
         AssertOk(byOffset);
-        Assert.Contains($"msgId={sent.Groups["id"].Value}", Assert.Single(byOffset.StdoutLines), StringComparison.Ordinal);
+        Assert.Contains($"msgId={sent.MsgId}", Assert.Single(byOffset.StdoutLines), StringComparison.Ordinal);
     }
 
     [Fact]
