@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OrleansMQ.Grains.Delay;
 using OrleansMQ.Grains.Storage;
 
 namespace OrleansMQ.Grains.Hosting;
@@ -25,12 +26,29 @@ public static class SiloBuilderExtensions
             .Validate(o => o.MaxRowsPerCommit >= 1, "OrleansMQ:MaxRowsPerCommit must be positive")
             .Validate(o => o.MaxPullSuspend > TimeSpan.Zero && o.MaxPullSuspend < TimeSpan.FromSeconds(30), "OrleansMQ:MaxPullSuspend must be between 0 and Orleans' 30 s call timeout")
             .Validate(o => o.OffsetFlushInterval > TimeSpan.Zero && o.ConsumerExpiry > TimeSpan.Zero, "OrleansMQ:OffsetFlushInterval and ConsumerExpiry must be positive")
+            .Validate(o => DelayTableIsValid(o.DelayLevels), "OrleansMQ:DelayLevels must be 1 to 64 delays such as \"1s 5s 10s 30s 1m\" (units ms, s, m, h, d)")
+            .Validate(o => o.TimerHorizon > TimeSpan.Zero && o.TimerHorizon <= OrleansMQ.Delay.ScheduleTopics.MaxTimerHorizon, "OrleansMQ:TimerHorizon must be positive and at most 30 days")
+            .Validate(o => o.ScheduleWakeInterval > TimeSpan.Zero, "OrleansMQ:ScheduleWakeInterval must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.Postgres).Build());
         builder.Services.AddSingleton<GroupCommitWriter>();
         builder.Services.AddSingleton<IMessageStore, PostgresMessageStore>();
         builder.Services.AddSingleton<IOffsetStore, PostgresOffsetStore>();
         builder.Services.AddSingleton<ITopicStore, PostgresTopicStore>();
+        builder.AddOrleansMQSchedules();
         return builder;
+    }
+
+    private static bool DelayTableIsValid(string? text)
+    {
+        try
+        {
+            OrleansMQ.Delay.DelayLevelTable.Parse(text);
+            return true;
+        }
+        catch (MQException)
+        {
+            return false;
+        }
     }
 }

@@ -11,7 +11,7 @@ namespace OrleansMQ.Grains.Storage;
 /// </summary>
 internal sealed class PostgresMessageStore(NpgsqlDataSource dataSource, GroupCommitWriter writer) : IMessageStore
 {
-    private const string Columns = "topic, queue_id, queue_offset, msg_id, tag, keys, body, properties, born_at, stored_at, reconsume_times, producer_group, born_host";
+    internal const string Columns = "topic, queue_id, queue_offset, msg_id, tag, keys, body, properties, born_at, stored_at, reconsume_times, producer_group, born_host";
 
     internal const string CopyCommand = $"COPY omq_message ({Columns}) FROM STDIN (FORMAT BINARY)";
 
@@ -53,23 +53,26 @@ internal sealed class PostgresMessageStore(NpgsqlDataSource dataSource, GroupCom
         await using var reader = await StoreErrors.Guard(() => cmd.ExecuteReaderAsync(cancellationToken));
         while (await reader.ReadAsync(cancellationToken))
         {
-            result.Add(new MessageExt(
-                Topic: reader.GetString(0),
-                QueueId: reader.GetInt32(1),
-                QueueOffset: reader.GetInt64(2),
-                MsgId: reader.GetString(3),
-                Tag: reader.IsDBNull(4) ? null : reader.GetString(4),
-                Keys: reader.IsDBNull(5) ? [] : reader.GetFieldValue<string[]>(5),
-                Body: reader.GetFieldValue<byte[]>(6),
-                Properties: reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(7)),
-                BornAt: new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero),
-                StoredAt: new DateTimeOffset(reader.GetDateTime(9), TimeSpan.Zero),
-                ReconsumeTimes: reader.GetInt32(10),
-                ProducerGroup: reader.IsDBNull(11) ? null : reader.GetString(11),
-                BornHost: reader.IsDBNull(12) ? null : reader.GetString(12)));
+            result.Add(ReadMessage(reader));
         }
         return result;
     }
+
+    /// <summary>Maps a row selected with <see cref="Columns"/> (in that order) to a message.</summary>
+    internal static MessageExt ReadMessage(NpgsqlDataReader reader) => new(
+        Topic: reader.GetString(0),
+        QueueId: reader.GetInt32(1),
+        QueueOffset: reader.GetInt64(2),
+        MsgId: reader.GetString(3),
+        Tag: reader.IsDBNull(4) ? null : reader.GetString(4),
+        Keys: reader.IsDBNull(5) ? [] : reader.GetFieldValue<string[]>(5),
+        Body: reader.GetFieldValue<byte[]>(6),
+        Properties: reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(7)),
+        BornAt: new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero),
+        StoredAt: new DateTimeOffset(reader.GetDateTime(9), TimeSpan.Zero),
+        ReconsumeTimes: reader.GetInt32(10),
+        ProducerGroup: reader.IsDBNull(11) ? null : reader.GetString(11),
+        BornHost: reader.IsDBNull(12) ? null : reader.GetString(12));
 
     public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
     {

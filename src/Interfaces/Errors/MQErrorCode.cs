@@ -48,4 +48,10 @@ public enum MQErrorCode
     OffsetOutOfRange = 20,
     /// <summary>The broker failed unexpectedly; retrying the same call is unlikely to help.</summary>
     BrokerError = 21,
+    /// <summary>A delay level is not in the cluster's delay table (or a batch asks for a delay).</summary>
+    InvalidDelayLevel = 22,
+    /// <summary>A timer message's deliver-at time is beyond the broker's timer horizon.</summary>
+    DeliverTimeOutOfRange = 23,
+    /// <summary>A message asked for by id (e.g. a dead letter to resend) is not there.</summary>
+    MessageNotFound = 24,
 }
