@@ -63,7 +63,10 @@ internal sealed class ScheduledSend
         }
         // Timer messages are spread over the timer queues, so no one timer grain carries them all.
         var timerQueue = (int)((uint)Interlocked.Increment(ref _nextTimerQueue) % ScheduleTopics.TimerQueues);
-        return new ScheduledSend(0, Math.Max(0, at.ToUnixTimeMilliseconds()), new MessageQueue(ScheduleTopics.TimerTopic, timerQueue));
+        // Rounded up to the millisecond: a message is never delivered before the time it asked for.
+        var ms = at.ToUnixTimeMilliseconds();
+        if (DateTimeOffset.FromUnixTimeMilliseconds(ms) < at) ms++;
+        return new ScheduledSend(0, Math.Max(0, ms), new MessageQueue(ScheduleTopics.TimerTopic, timerQueue));
     }
 
     /// <summary>The message addressed to <paramref name="destination"/> through the schedule.</summary>
