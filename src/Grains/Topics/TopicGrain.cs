@@ -58,6 +58,11 @@ internal sealed partial class TopicGrain(
 
     public async Task<TopicRoute> GetRoute(bool autoCreate)
     {
+        if (autoCreate)
+        {
+            // A producer's route: never to a broker-owned topic (%RETRY%…, schedule topics), even one that exists.
+            CheckName();
+        }
         if (_record is null && autoCreate && _options.AutoCreateTopics)
         {
             CheckName();

@@ -138,4 +138,16 @@ public sealed class DelayLevelTests(BrokerClusterFixture fixture, ITestOutputHel
         Assert.True(after.Lateness.Max < LatenessBound);
         Assert.Equal(18, (await admin.GetDelayTableAsync()).Count);
     }
+
+    [Fact]
+    public async Task The_schedule_topic_is_the_brokers_and_producers_cannot_route_to_it()
+    {
+        await _grains.GetGrain<IDelayLevelGrain>(1).GetStatus(); // the level exists, so its topic does
+        var config = await _grains.Topic(ScheduleTopics.DelayTopic).GetConfig();
+        Assert.Equal(18, config!.Queues); // one queue per level
+        var e = await Assert.ThrowsAsync<MQException>(() => _grains.Topic(ScheduleTopics.DelayTopic).GetRoute(autoCreate: true));
+        Assert.Equal(MQErrorCode.ReservedName, e.Code);
+        var create = await Assert.ThrowsAsync<MQException>(() => _grains.Topic("my-topic-" + Guid.NewGuid().ToString("N")).EnsureSystemTopic(1));
+        Assert.Equal(MQErrorCode.InvalidArgument, create.Code);
+    }
 }
