@@ -1,7 +1,9 @@
 using System.CommandLine;
 using OrleansMQ.Cli.Commands.Bench;
+using OrleansMQ.Cli.Commands.Delay;
 using OrleansMQ.Cli.Commands.Groups;
 using OrleansMQ.Cli.Commands.Messages;
+using OrleansMQ.Cli.Commands.Retry;
 using OrleansMQ.Cli.Commands.Topics;
 using OrleansMQ.Cli.Common;
 
@@ -18,6 +20,9 @@ var root = new RootCommand(
       orleansmq send orders --body 'order {i} created' --tag created --keys order-{i} --count 10
       orleansmq consume orders --group billing --count 10 --json
       orleansmq group progress billing
+      orleansmq send orders --body 'remind me' --delay-level 3
+      orleansmq delay status
+      orleansmq dlq list billing
       orleansmq bench produce --threads 4 --size 1024 --duration 10s
       orleansmq bench e2e --rate 2000 --duration 20s
       ORLEANSMQ_GATEWAY=broker-1:30000 orleansmq topic list
@@ -32,6 +37,8 @@ var root = new RootCommand(
     SendCommand.Create(),
     ConsumeCommand.Create(),
     GroupCommands.Create(),
+    DelayCommands.Create(),
+    DlqCommands.Create(),
     BenchCommands.Create(),
 };
 
