@@ -31,6 +31,21 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
     private const int ScanPage = 5000;
     private const int MaxLoaded = 200_000;
     private const int MoveBatch = 512;
+
+    /// <summary>Messages scheduled into the loaded window are kept in memory up to this many bytes, so their delivery needs no read.</summary>
+    private const long MaxCachedBytes = 64L * 1024 * 1024;
+
+    /// <summary>Delivered rows are deleted in batches of up to this many, or after <see cref="DeleteDelay"/>.</summary>
+    private const int DeleteBatch = 2048;
+
+    /// <summary>
+    /// How long delivered rows may wait to be deleted. A crash in between delivers them again (at-least-once), so this
+    /// bounds the duplicates after a crash; batching the deletes is what keeps up with thousands of timers a second.
+    /// </summary>
+    private static readonly TimeSpan DeleteDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>After a tick that delivered, the next one waits at least this long, so a steady stream is moved in batches.</summary>
+    private static readonly TimeSpan TickQuantum = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
     /// <summary>Slack for clocks of producer and broker that disagree a little about "now".</summary>
     private static readonly TimeSpan HorizonSlack = TimeSpan.FromSeconds(5);
@@ -39,6 +54,10 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
     private readonly LatenessWindow _lateness = new();
     private readonly SortedSet<TimerEntry> _loaded = [];
     private readonly HashSet<long> _loadedOffsets = [];
+    private readonly Dictionary<long, MessageExt> _cached = [];
+    private readonly List<long> _delivered = [];
+    private long _cachedBytes;
+    private DateTimeOffset _deleteDue = DateTimeOffset.MaxValue;
     private RouteCache _routes = null!;
     private IQueueGrain _queue = null!;
     private IGrainTimer? _timer;
@@ -89,6 +108,7 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
             if (entry.CompareTo(_cursor) <= 0 || entry.DueMs < _scanningBeforeMs)
             {
                 Load(entry);
+                Cache(request.Messages[i], entry.QueueOffset, result.StoredAt);
                 Arm(DateTimeOffset.FromUnixTimeMilliseconds(entry.DueMs));
             }
         }
@@ -133,6 +153,7 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
     private async Task TickAsync()
     {
         var retryAt = (DateTimeOffset?)null;
+        var delivered = false;
         try
         {
             var horizon = DateTimeOffset.UtcNow + Window;
@@ -142,11 +163,16 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
             }
             while (_loaded.Count > 0 && _loaded.Min.DueMs <= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
             {
+                delivered = true;
                 if (!await DeliverDueAsync())
                 {
                     retryAt = DateTimeOffset.UtcNow + RetryAfterFailure;
                     break;
                 }
+            }
+            if (_delivered.Count >= DeleteBatch || (_delivered.Count > 0 && DateTimeOffset.UtcNow >= _deleteDue))
+            {
+                await DeleteDeliveredAsync();
             }
         }
         catch (Exception e)
@@ -157,7 +183,9 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
         // Next: the earliest loaded due time, or when memory must be refilled (half a window before its end).
         var refill = _cursor.DueMs == long.MinValue ? DateTimeOffset.UtcNow : DateTimeOffset.FromUnixTimeMilliseconds(_cursor.DueMs) - Window / 2;
         var next = _loaded.Count > 0 ? Min(DateTimeOffset.FromUnixTimeMilliseconds(_loaded.Min.DueMs), refill) : refill;
-        Arm(retryAt is { } r ? Min(r, next) : next);
+        if (_delivered.Count > 0) next = Min(next, _deleteDue);
+        if (retryAt is { } r) next = Min(r, next);
+        Arm(delivered && next < DateTimeOffset.UtcNow + TickQuantum ? DateTimeOffset.UtcNow + TickQuantum : next);
     }
 
     /// <summary>Reads the time index from the cursor up to <paramref name="beforeMs"/> into memory (bounded).</summary>
@@ -190,7 +218,17 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
         var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var due = _loaded.TakeWhile(e => e.DueMs <= nowMs).Take(MoveBatch).ToList();
         var dueByOffset = due.ToDictionary(e => e.QueueOffset, e => e.DueMs);
-        var messages = await store.ReadTimersAsync(_queueId, [.. dueByOffset.Keys]);
+        var messages = new List<MessageExt>(due.Count);
+        var uncached = new List<long>();
+        foreach (var entry in due)
+        {
+            if (_cached.TryGetValue(entry.QueueOffset, out var cached)) messages.Add(cached);
+            else uncached.Add(entry.QueueOffset);
+        }
+        if (uncached.Count > 0)
+        {
+            messages.AddRange(await store.ReadTimersAsync(_queueId, uncached));
+        }
         var results = await ScheduleMover.MoveAsync(GrainFactory, messages, _options.MaxBatchBytes);
         var done = new List<long>(results.Count);
         var allMoved = true;
@@ -199,7 +237,9 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
             switch (result.Outcome)
             {
                 case MoveOutcome.Delivered:
-                    _lateness.Record(DateTimeOffset.FromUnixTimeMilliseconds(dueByOffset[result.Scheduled.QueueOffset]), result.StoredAt);
+                    // A message asked for a past time is due when it was scheduled, not years ago.
+                    var asked = DateTimeOffset.FromUnixTimeMilliseconds(dueByOffset[result.Scheduled.QueueOffset]);
+                    _lateness.Record(asked > result.Scheduled.StoredAt ? asked : result.Scheduled.StoredAt, result.StoredAt);
                     done.Add(result.Scheduled.QueueOffset);
                     break;
                 case MoveOutcome.Dropped:
@@ -211,7 +251,11 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
                     break;
             }
         }
-        await store.DeleteTimersAsync(_queueId, done);
+        if (done.Count > 0)
+        {
+            if (_delivered.Count == 0) _deleteDue = DateTimeOffset.UtcNow + DeleteDelay;
+            _delivered.AddRange(done);
+        }
         // Entries whose rows are gone (delivered by an earlier activation that died before forgetting them) are done too.
         var stored = messages.Select(m => m.QueueOffset).ToHashSet();
         foreach (var entry in due)
@@ -219,6 +263,40 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
             if (done.Contains(entry.QueueOffset) || !stored.Contains(entry.QueueOffset)) Forget(entry);
         }
         return allMoved;
+    }
+
+    /// <summary>Deletes the rows of delivered messages (their moves are committed): after this they are never delivered again.</summary>
+    private async Task DeleteDeliveredAsync()
+    {
+        var batch = _delivered.ToList();
+        await store.DeleteTimersAsync(_queueId, batch);
+        _delivered.RemoveRange(0, batch.Count);
+        _deleteDue = DateTimeOffset.MaxValue;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_delivered.Count > 0)
+        {
+            try
+            {
+                await DeleteDeliveredAsync();
+            }
+            catch (MQException e)
+            {
+                // They are delivered again by the next activation: at-least-once.
+                LogTickFailed(e, _queueId);
+            }
+        }
+    }
+
+    private void Cache(MessageData message, long offset, DateTimeOffset storedAt)
+    {
+        var size = message.Body.Length + 256L;
+        if (_cachedBytes + size > MaxCachedBytes) return;
+        _cachedBytes += size;
+        _cached[offset] = new MessageExt(ScheduleTopics.TimerTopic, _queueId, offset, message.MsgId, message.Tag, message.Keys, message.Body,
+            message.Properties, message.BornAt, storedAt, message.ReconsumeTimes, message.ProducerGroup, message.BornHost);
     }
 
     private void Load(TimerEntry entry)
@@ -230,6 +308,7 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
     {
         _loaded.Remove(entry);
         _loadedOffsets.Remove(entry.QueueOffset);
+        if (_cached.Remove(entry.QueueOffset, out var cached)) _cachedBytes -= cached.Body.Length + 256L;
     }
 
     private void Arm(DateTimeOffset at)
