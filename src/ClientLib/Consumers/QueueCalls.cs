@@ -27,7 +27,10 @@ internal static class QueueCalls
             return committed;
         }
         var status = await BrokerErrors.Call(() => grain.GetStatus(), $"read the status of {queue}", cancellationToken).ConfigureAwait(false);
-        var start = fromWhere == ConsumeFromWhere.FirstOffset ? status.MinOffset : status.MaxOffset;
+        // A group's retry topic holds only its own failed messages: always from the first (RocketMQ's computePullFromWhere does the same),
+        // so retries sent back while no instance had positioned itself there are not skipped.
+        var fromFirst = fromWhere == ConsumeFromWhere.FirstOffset || Retry.RetryRules.IsRetryTopic(queue.Topic);
+        var start = fromFirst ? status.MinOffset : status.MaxOffset;
         var stored = await CommitOffsetAsync(grains, queue, group, start, flush: true, cancellationToken).ConfigureAwait(false);
         logger.StartingWithoutOffset(group, queue.ToString(), stored, fromWhere);
         return stored;
