@@ -24,8 +24,17 @@ namespace OrleansMQ.Grains.Delay;
 internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<BrokerOptions> options, ILogger<DelayLevelGrain> logger)
     : Grain, IDelayLevelGrain
 {
-    private const int MoveBatch = 256;
+    private const int MoveBatch = 1024;
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often the delivery offset is saved while a level keeps moving. A crash delivers again what was moved since
+    /// the last save (at-least-once), so this bounds the duplicates; saving per batch would cost a round trip each.
+    /// </summary>
+    private static readonly TimeSpan SaveInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>After a move, the next one waits at least this long, so a steady stream is moved in batches, not one by one.</summary>
+    private static readonly TimeSpan TickQuantum = TimeSpan.FromMilliseconds(5);
 
     private readonly BrokerOptions _options = options.Value;
     private readonly LatenessWindow _lateness = new();
@@ -41,6 +50,8 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
     private DateTimeOffset? _armedFor;
     private bool _moving;
     private bool _moveAgain;
+    private long _saved = -1;
+    private DateTimeOffset _lastSave;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -122,8 +133,9 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
             do
             {
                 _moveAgain = false;
-                var next = await MoveBatchesAsync();
-                if (next is { } due) Arm(due);
+                var (next, moved) = await MoveBatchesAsync();
+                await SaveOffsetAsync(force: true);
+                if (next is { } due) Arm(moved && due < DateTimeOffset.UtcNow + TickQuantum ? DateTimeOffset.UtcNow + TickQuantum : due);
             }
             while (_moveAgain);
         }
@@ -133,9 +145,10 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
         }
     }
 
-    /// <summary>Moves due batches until the head is not due; returns when to look again (null: nothing pending).</summary>
-    private async Task<DateTimeOffset?> MoveBatchesAsync()
+    /// <summary>Moves due batches until the head is not due; returns when to look again (null: nothing pending) and whether anything moved.</summary>
+    private async Task<(DateTimeOffset? Next, bool Moved)> MoveBatchesAsync()
     {
+        var moved = false;
         while (true)
         {
             PullResult pull;
@@ -146,7 +159,7 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
             catch (Exception e)
             {
                 LogMoveFailed(e, _level, _next);
-                return DateTimeOffset.UtcNow + RetryAfterFailure;
+                return (DateTimeOffset.UtcNow + RetryAfterFailure, moved);
             }
             _end = Math.Max(_end, pull.MaxOffset);
             if (pull.Status == PullStatus.OffsetIllegal)
@@ -158,15 +171,16 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
             if (pull.Messages.Count == 0)
             {
                 _headDue = null;
-                return null;
+                return (null, moved);
             }
             var now = DateTimeOffset.UtcNow;
             var due = pull.Messages.TakeWhile(m => m.StoredAt + _delay <= now).ToList();
             if (due.Count == 0)
             {
                 _headDue = pull.Messages[0].StoredAt + _delay;
-                return _headDue;
+                return (_headDue, moved);
             }
+            moved = true;
             var results = await ScheduleMover.MoveAsync(GrainFactory, due, _options.MaxBatchBytes);
             var firstFailed = results.Where(r => r.Outcome == MoveOutcome.Failed).Select(r => r.Scheduled.QueueOffset).DefaultIfEmpty(long.MaxValue).Min();
             foreach (var result in results)
@@ -179,24 +193,37 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
             if (advanced > _next)
             {
                 _next = advanced;
-                try
-                {
-                    await store.SaveDelayOffsetAsync(_level, _next);
-                }
-                catch (MQException e)
-                {
-                    // The moves stand; if this activation dies before the next save, they are delivered again.
-                    LogMoveFailed(e, _level, _next);
-                }
+                await SaveOffsetAsync(force: false);
             }
             if (firstFailed != long.MaxValue)
             {
                 LogMoveFailed(null, _level, firstFailed);
                 _headDue = due.First(m => m.QueueOffset == firstFailed).StoredAt + _delay;
-                return DateTimeOffset.UtcNow + RetryAfterFailure;
+                return (DateTimeOffset.UtcNow + RetryAfterFailure, moved);
             }
         }
     }
+
+    /// <summary>Persists the delivery offset when it moved (at most every <see cref="SaveInterval"/> unless forced).</summary>
+    private async Task SaveOffsetAsync(bool force)
+    {
+        if (_next == _saved || (!force && DateTimeOffset.UtcNow - _lastSave < SaveInterval)) return;
+        var next = _next;
+        try
+        {
+            await store.SaveDelayOffsetAsync(_level, next);
+            _saved = next;
+            _lastSave = DateTimeOffset.UtcNow;
+        }
+        catch (MQException e)
+        {
+            // The moves stand; if this activation dies before the next save, they are delivered again.
+            LogMoveFailed(e, _level, next);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        _configured ? SaveOffsetAsync(force: true) : Task.CompletedTask;
 
     private void Arm(DateTimeOffset at)
     {
