@@ -25,6 +25,9 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
     : Grain, IDelayLevelGrain
 {
     private const int MoveBatch = 1024;
+
+    /// <summary>Scheduled messages kept in memory per level for their move, so a busy level is moved without reading Postgres.</summary>
+    private const long MaxCachedBytes = 64L * 1024 * 1024;
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -51,6 +54,8 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
     private bool _moving;
     private bool _moveAgain;
     private long _saved = -1;
+    private readonly SortedDictionary<long, MessageExt> _cached = [];
+    private long _cachedBytes;
     private DateTimeOffset _lastSave;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -87,6 +92,7 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
             stamped[i] = ScheduledMessages.WithProperty(request.Messages[i], MessageConst.DelayLevel, level);
         }
         var result = await _schedule.Append(new AppendRequest(stamped));
+        Cache(stamped, result);
         _end = Math.Max(_end, result.FirstOffset + stamped.Length);
         if (_headDue is null || result.FirstOffset <= _next)
         {
@@ -151,33 +157,38 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
         var moved = false;
         while (true)
         {
-            PullResult pull;
-            try
+            IReadOnlyList<MessageExt> batch = TakeCached();
+            if (batch.Count == 0)
             {
-                pull = await _schedule.Pull(new PullRequest(ScheduleTopics.ScheduleReaderGroup, _next, MoveBatch));
-            }
-            catch (Exception e)
-            {
-                LogMoveFailed(e, _level, _next);
-                return (DateTimeOffset.UtcNow + RetryAfterFailure, moved);
-            }
-            _end = Math.Max(_end, pull.MaxOffset);
-            if (pull.Status == PullStatus.OffsetIllegal)
-            {
-                // Below the stored range (the schedule queue was trimmed): continue from what is there.
-                _next = pull.NextBeginOffset;
-                continue;
-            }
-            if (pull.Messages.Count == 0)
-            {
-                _headDue = null;
-                return (null, moved);
+                PullResult pull;
+                try
+                {
+                    pull = await _schedule.Pull(new PullRequest(ScheduleTopics.ScheduleReaderGroup, _next, MoveBatch));
+                }
+                catch (Exception e)
+                {
+                    LogMoveFailed(e, _level, _next);
+                    return (DateTimeOffset.UtcNow + RetryAfterFailure, moved);
+                }
+                _end = Math.Max(_end, pull.MaxOffset);
+                if (pull.Status == PullStatus.OffsetIllegal)
+                {
+                    // Below the stored range (the schedule queue was trimmed): continue from what is there.
+                    _next = pull.NextBeginOffset;
+                    continue;
+                }
+                if (pull.Messages.Count == 0)
+                {
+                    _headDue = null;
+                    return (null, moved);
+                }
+                batch = pull.Messages;
             }
             var now = DateTimeOffset.UtcNow;
-            var due = pull.Messages.TakeWhile(m => m.StoredAt + _delay <= now).ToList();
+            var due = batch.TakeWhile(m => m.StoredAt + _delay <= now).ToList();
             if (due.Count == 0)
             {
-                _headDue = pull.Messages[0].StoredAt + _delay;
+                _headDue = batch[0].StoredAt + _delay;
                 return (_headDue, moved);
             }
             moved = true;
@@ -193,6 +204,7 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
             if (advanced > _next)
             {
                 _next = advanced;
+                EvictCachedBelow(_next);
                 await SaveOffsetAsync(force: false);
             }
             if (firstFailed != long.MaxValue)
@@ -201,6 +213,44 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
                 _headDue = due.First(m => m.QueueOffset == firstFailed).StoredAt + _delay;
                 return (DateTimeOffset.UtcNow + RetryAfterFailure, moved);
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps what was just scheduled in memory (up to <see cref="MaxCachedBytes"/>), so moving it needs no read: with a
+    /// delay longer than the queue grain's tail, the head of the level would otherwise come from Postgres.
+    /// </summary>
+    private void Cache(MessageData[] stamped, AppendResult result)
+    {
+        for (var i = 0; i < stamped.Length; i++)
+        {
+            var offset = result.FirstOffset + i;
+            var size = stamped[i].Body.Length + 256L;
+            if (offset < _next || _cachedBytes + size > MaxCachedBytes) return;
+            var m = stamped[i];
+            _cached[offset] = new MessageExt(ScheduleTopics.DelayTopic, _level - 1, offset, m.MsgId, m.Tag, m.Keys, m.Body, m.Properties,
+                m.BornAt, result.StoredAt, m.ReconsumeTimes, m.ProducerGroup, m.BornHost);
+            _cachedBytes += size;
+        }
+    }
+
+    /// <summary>The cached messages from the delivery offset on, as long as they are contiguous (empty: read the queue).</summary>
+    private List<MessageExt> TakeCached()
+    {
+        var batch = new List<MessageExt>();
+        for (var offset = _next; batch.Count < MoveBatch && _cached.TryGetValue(offset, out var message); offset++)
+        {
+            batch.Add(message);
+        }
+        return batch;
+    }
+
+    private void EvictCachedBelow(long offset)
+    {
+        while (_cached.Count > 0 && _cached.Keys.First() is var first && first < offset)
+        {
+            _cachedBytes -= _cached[first].Body.Length + 256L;
+            _cached.Remove(first);
         }
     }
 
