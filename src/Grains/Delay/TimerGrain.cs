@@ -58,6 +58,7 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
     private readonly List<long> _delivered = [];
     private long _cachedBytes;
     private DateTimeOffset _deleteDue = DateTimeOffset.MaxValue;
+    private Task _deleting = Task.CompletedTask;
     private RouteCache _routes = null!;
     private IQueueGrain _queue = null!;
     private IGrainTimer? _timer;
@@ -172,7 +173,8 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
             }
             if (_delivered.Count >= DeleteBatch || (_delivered.Count > 0 && DateTimeOffset.UtcNow >= _deleteDue))
             {
-                await DeleteDeliveredAsync();
+                // Beside the moves, not in their way: a slow delete must not make the next due messages late.
+                if (_deleting.IsCompleted) _deleting = DeleteDeliveredAsync();
             }
         }
         catch (Exception e)
@@ -269,24 +271,28 @@ internal sealed partial class TimerGrain(IScheduleStore store, IOptions<BrokerOp
     private async Task DeleteDeliveredAsync()
     {
         var batch = _delivered.ToList();
-        await store.DeleteTimersAsync(_queueId, batch);
-        _delivered.RemoveRange(0, batch.Count);
+        _delivered.Clear();
         _deleteDue = DateTimeOffset.MaxValue;
+        try
+        {
+            await store.DeleteTimersAsync(_queueId, batch);
+        }
+        catch (Exception e)
+        {
+            // Still delivered; deleted with the next batch (or delivered again after a crash: at-least-once).
+            LogTickFailed(e, _queueId);
+            if (_delivered.Count == 0) _deleteDue = DateTimeOffset.UtcNow + RetryAfterFailure;
+            _delivered.AddRange(batch);
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        await _deleting;
         if (_delivered.Count > 0)
         {
-            try
-            {
-                await DeleteDeliveredAsync();
-            }
-            catch (MQException e)
-            {
-                // They are delivered again by the next activation: at-least-once.
-                LogTickFailed(e, _queueId);
-            }
+            // Rows that stay (the store failed) are delivered again by the next activation: at-least-once.
+            await DeleteDeliveredAsync();
         }
     }
 
