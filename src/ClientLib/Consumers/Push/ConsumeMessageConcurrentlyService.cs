@@ -26,7 +26,7 @@ internal sealed class ConsumeMessageConcurrentlyService
     private readonly int _threadCount;
     private readonly int _batchMaxSize;
     private readonly ILogger _logger;
-    private readonly SendBackService? _sendBack;
+    private readonly IConsumerSendBack? _sendBack;
     private readonly Channel<ConsumeRequest> _requests = Channel.CreateUnbounded<ConsumeRequest>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly CancellationTokenSource _stopRedelivery = new();
     private readonly CancellationTokenSource _listenerCancellation = new();
@@ -35,7 +35,7 @@ internal sealed class ConsumeMessageConcurrentlyService
     private int _running;
 
     /// <summary>A service running <paramref name="listener"/>; <paramref name="sendBack"/> is where failed messages go back to the broker (null: redeliver locally only, as broadcasting does).</summary>
-    public ConsumeMessageConcurrentlyService(IMessageListenerConcurrently listener, string group, int threadCount, int batchMaxSize, ILogger logger, SendBackService? sendBack = null)
+    public ConsumeMessageConcurrentlyService(IMessageListenerConcurrently listener, string group, int threadCount, int batchMaxSize, ILogger logger, IConsumerSendBack? sendBack = null)
     {
         _sendBack = sendBack;
         _listener = listener;

@@ -3,6 +3,13 @@ using OrleansMQ.Retry;
 
 namespace OrleansMQ.Client;
 
+/// <summary>Where a consumer hands back a message it could not consume (the broker, through <see cref="SendBackService"/>).</summary>
+internal interface IConsumerSendBack
+{
+    /// <summary>Hands a failed message (as it was pulled) back; durable when this returns. Throws when the broker did not take it.</summary>
+    Task<SendBackResult> SendBackAsync(MessageExt message, CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// A consumer's way back to the broker for messages it could not consume (RocketMQ's sendMessageBack): the
 /// broker schedules them on the group's retry topic with delay level 3 + reconsumeTimes, or puts them in the
@@ -13,7 +20,7 @@ namespace OrleansMQ.Client;
 /// <see cref="SendToDeadLetterAsync"/> themselves after maxReconsumeTimes local attempts, so they never skip ahead.
 /// Broadcasting consumers do not retry through the broker (as RocketMQ): a failed broadcast message is only logged.
 /// </remarks>
-internal sealed class SendBackService(IGrainFactory grains, string group, int maxReconsumeTimes)
+internal sealed class SendBackService(IGrainFactory grains, string group, int maxReconsumeTimes) : IConsumerSendBack
 {
     private readonly IRetryGrain _retry = grains.GetGrain<IRetryGrain>(group);
 
