@@ -1,8 +1,10 @@
 using System.CommandLine;
 using OrleansMQ.Cli.Commands.Bench;
+using OrleansMQ.Cli.Commands.Delay;
 using OrleansMQ.Cli.Commands.Groups;
 using OrleansMQ.Cli.Commands.Messages;
 using OrleansMQ.Cli.Commands.Queries;
+using OrleansMQ.Cli.Commands.Retry;
 using OrleansMQ.Cli.Commands.Topics;
 using OrleansMQ.Cli.Common;
 
@@ -21,6 +23,9 @@ var root = new RootCommand(
       orleansmq message key orders order-3
       orleansmq group reset-offset billing --topic orders --to-time -1h
       orleansmq group progress billing
+      orleansmq send orders --body 'remind me' --delay-level 3
+      orleansmq delay status
+      orleansmq dlq list billing
       orleansmq bench produce --threads 4 --size 1024 --duration 10s
       orleansmq bench e2e --rate 2000 --duration 20s
       ORLEANSMQ_GATEWAY=broker-1:30000 orleansmq topic list
@@ -36,6 +41,8 @@ var root = new RootCommand(
     ConsumeCommand.Create(),
     GroupCommands.Create(),
     MessageCommands.Create(),
+    DelayCommands.Create(),
+    DlqCommands.Create(),
     BenchCommands.Create(),
 };
 

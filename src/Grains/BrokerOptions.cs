@@ -45,4 +45,26 @@ public sealed class BrokerOptions
 
     /// <summary>Most rows one retention delete removes; each delete is its own short statement.</summary>
     public int RetentionDeleteBatch { get; set; } = 5000;
+    /// <summary>
+    /// The cluster's delay levels, as RocketMQ's messageDelayLevel (level n = the n-th entry; units ms, s, m, h, d).
+    /// Every silo of a cluster must use the same table.
+    /// </summary>
+    public string DelayLevels { get; set; } = OrleansMQ.Delay.DelayLevelTable.DefaultText;
+
+    /// <summary>How far ahead a timer message (DeliverAt / DeliverAfter) may be due. Default 24 h, at most 30 days.</summary>
+    public TimeSpan TimerHorizon { get; set; } = OrleansMQ.Delay.ScheduleTopics.DefaultTimerHorizon;
+
+    /// <summary>
+    /// How often every silo makes sure each delay level and timer schedule is running. Grain timers die with their
+    /// activation; this wakes a schedule whose silo died, even if no new message arrives.
+    /// </summary>
+    public TimeSpan ScheduleWakeInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The parsed <see cref="DelayLevels"/>.</summary>
+    internal OrleansMQ.Delay.DelayLevelTable DelayTable => _delayTable is { } cached && _delayTableText == DelayLevels
+        ? cached
+        : (_delayTable = OrleansMQ.Delay.DelayLevelTable.Parse(_delayTableText = DelayLevels));
+
+    private OrleansMQ.Delay.DelayLevelTable? _delayTable;
+    private string? _delayTableText;
 }

@@ -2,6 +2,8 @@ using OrleansMQ.Admin;
 using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Messages;
 using OrleansMQ.Queries;
+using OrleansMQ.Delay;
+using OrleansMQ.Retry;
 using OrleansMQ.Queues;
 using OrleansMQ.Topics;
 using OrleansMQ.Validation;
@@ -155,6 +157,36 @@ public sealed class AdminClient
     }
 
     private IMessageQueryGrain Query() => _grains.GetGrain<IMessageQueryGrain>(0);
+
+    /// <summary>The cluster's delay levels (level n delays by the n-th entry).</summary>
+    public Task<DelayLevelTable> GetDelayTableAsync(CancellationToken cancellationToken = default) =>
+        BrokerErrors.Call(() => _grains.GetGrain<IScheduleServiceGrain>(0).GetDelayTable(), "read the delay table", cancellationToken);
+
+    /// <summary>Every delay level, then every timer queue: pending messages, next due time, lateness of the last deliveries.</summary>
+    public Task<IReadOnlyList<ScheduleStatus>> GetScheduleStatusAsync(CancellationToken cancellationToken = default) =>
+        BrokerErrors.Call(() => _grains.GetGrain<IScheduleServiceGrain>(0).GetStatus(), "read the delay status", cancellationToken);
+
+    /// <summary>Messages in the group's dead-letter queue (<c>%DLQ%&lt;group&gt;</c>) from <paramref name="fromOffset"/> on, oldest first, at most <paramref name="maxCount"/> (1 to 1000).</summary>
+    public Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(string group, long fromOffset = 0, int maxCount = 100, CancellationToken cancellationToken = default)
+    {
+        Names.CheckGroup(group);
+        return BrokerErrors.Call(() => _grains.GetGrain<IRetryGrain>(group).ListDeadLetters(fromOffset, maxCount), $"list the dead letters of group '{group}'", cancellationToken);
+    }
+
+    /// <summary>
+    /// Puts dead letters back to the group (delivered again at once, with a fresh retry budget): the messages with
+    /// <paramref name="msgIds"/>, or with null every dead letter not resent before.
+    /// </summary>
+    /// <exception cref="MQException">MessageNotFound for an id that is not in the group's dead-letter queue.</exception>
+    public Task<IReadOnlyList<SendBackResult>> ResendDeadLettersAsync(string group, IReadOnlyList<string>? msgIds, CancellationToken cancellationToken = default)
+    {
+        Names.CheckGroup(group);
+        if (msgIds is { Count: 0 })
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, "give at least one message id, or null for every dead letter not resent yet");
+        }
+        return BrokerErrors.Call(() => _grains.GetGrain<IRetryGrain>(group).ResendDeadLetters(msgIds), $"resend the dead letters of group '{group}'", cancellationToken);
+    }
 
     private ITopicGrain Topic(string topic) => _grains.GetGrain<ITopicGrain>(topic);
 

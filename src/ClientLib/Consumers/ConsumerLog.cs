@@ -27,8 +27,14 @@ internal static partial class ConsumerLog
     public static partial void ListenerThrew(this ILogger logger, Exception exception, string group, string queue, long offset);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Group {Group}: {Count} message(s) of {Queue} from offset {Offset} (first id {MsgId}) not consumed on attempt {Attempt}; " +
-        "they stay in the process queue, holding back its committed offset, and are redelivered locally in {Delay} (broker-side retry is not implemented yet)")]
+        "they stay in the process queue, holding back its committed offset, and are redelivered locally in {Delay} (the broker did not take them back)")]
     public static partial void ReconsumeLater(this ILogger logger, string group, int count, string queue, long offset, string msgId, int attempt, TimeSpan delay);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Group {Group}: message {MsgId} of {Queue} at offset {Offset} not consumed; sent back to {Target} (reconsumeTimes {ReconsumeTimes}, dead-lettered: {DeadLettered})")]
+    public static partial void SentBack(this ILogger logger, string group, string msgId, string queue, long offset, int reconsumeTimes, string target, bool deadLettered);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Group {Group}: sending message {MsgId} of {Queue} back to the broker failed ({Reason}); it is redelivered locally instead")]
+    public static partial void SendBackFailed(this ILogger logger, string group, string msgId, string queue, string reason);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Group {Group}: committing offset {Offset} on {Queue} failed ({Reason})")]
     public static partial void CommitFailed(this ILogger logger, string group, string queue, long offset, string reason);

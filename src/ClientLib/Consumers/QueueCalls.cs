@@ -27,6 +27,12 @@ internal static class QueueCalls
         {
             return committed;
         }
+        // A group's retry topic holds only its own failed messages: always from the first (RocketMQ's computePullFromWhere does the same),
+        // so retries sent back while no instance had positioned itself there are not skipped.
+        if (Retry.RetryRules.IsRetryTopic(queue.Topic))
+        {
+            fromWhere = ConsumeFromWhere.FirstOffset;
+        }
         var start = fromWhere == ConsumeFromWhere.Timestamp
             ? await BrokerErrors.Call(() => grains.GetGrain<IMessageQueryGrain>(0).SearchOffset(queue.Topic, queue.QueueId, timestamp),
                 $"search {queue} for offsets stored from {timestamp:O}", cancellationToken).ConfigureAwait(false)

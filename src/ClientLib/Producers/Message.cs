@@ -44,6 +44,21 @@ public sealed class Message
     /// <summary>User properties, at most 32 KiB in all.</summary>
     public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Deliver the message only after the delay of this level (RocketMQ's delayTimeLevel): 1 to the cluster's
+    /// level count, by default <c>1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h</c>. 0: at once.
+    /// </summary>
+    public int DelayLevel { get; set; }
+
+    /// <summary>
+    /// Deliver the message at this time (a RocketMQ 5 timer message), up to the broker's timer horizon ahead
+    /// (default 24 h). A time in the past delivers at once. Not together with <see cref="DelayLevel"/>.
+    /// </summary>
+    public DateTimeOffset? DeliverAt { get; set; }
+
+    /// <summary>Deliver the message this long after it is sent (a timer message); the producer turns it into <see cref="DeliverAt"/>.</summary>
+    public TimeSpan? DeliverAfter { get; set; }
+
     /// <summary>The body decoded as UTF-8.</summary>
     public string BodyAsString() => Encoding.UTF8.GetString(Body ?? []);
 

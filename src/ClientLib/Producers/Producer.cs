@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using OrleansMQ.Delay;
 using OrleansMQ.Messages;
 using OrleansMQ.Queues;
 using OrleansMQ.Topics;
@@ -71,11 +72,12 @@ public sealed class Producer : IAsyncDisposable
     public async Task<SendResult> SendAsync(Message message, CancellationToken cancellationToken = default)
     {
         var (topic, data) = Prepare(message);
+        var schedule = ScheduledSend.Of(message);
         Enter();
         try
         {
-            var (queue, outcome) = await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), null, cancellationToken).ConfigureAwait(false);
-            return new SendResult(SendStatus.SendOk, data.MsgId, queue, outcome.FirstOffset, outcome.StoredAt);
+            var (queue, outcome) = await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), null, cancellationToken, schedule).ConfigureAwait(false);
+            return new SendResult(SendStatus.SendOk, data.MsgId, queue, outcome.FirstOffset, outcome.StoredAt) { ScheduleQueue = schedule?.Schedule };
         }
         finally
         {
@@ -104,12 +106,13 @@ public sealed class Producer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(selector);
         var (topic, data) = Prepare(message);
+        var schedule = ScheduledSend.Of(message);
         Enter();
         try
         {
             var choice = new SelectorChoice(selector, message, arg);
-            var (queue, outcome) = await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), choice, cancellationToken).ConfigureAwait(false);
-            return new SendResult(SendStatus.SendOk, data.MsgId, queue, outcome.FirstOffset, outcome.StoredAt);
+            var (queue, outcome) = await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), choice, cancellationToken, schedule).ConfigureAwait(false);
+            return new SendResult(SendStatus.SendOk, data.MsgId, queue, outcome.FirstOffset, outcome.StoredAt) { ScheduleQueue = schedule?.Schedule };
         }
         finally
         {
@@ -152,13 +155,14 @@ public sealed class Producer : IAsyncDisposable
     public async Task SendOneWayAsync(Message message, CancellationToken cancellationToken = default)
     {
         var (topic, data) = Prepare(message);
+        var schedule = ScheduledSend.Of(message);
         await _oneWaySlots.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (!_operations.TryEnter())
         {
             _oneWaySlots.Release();
             throw Disposed();
         }
-        _ = CompleteOneWayAsync(topic, data);
+        _ = CompleteOneWayAsync(topic, data, schedule);
     }
 
     /// <summary>Stops accepting sends and waits until every accepted one (one-way sends and retries included) has finished.</summary>
@@ -173,7 +177,7 @@ public sealed class Producer : IAsyncDisposable
     }
 
     private async Task<(MessageQueue Queue, AppendOutcome Outcome)> AppendWithRetriesAsync(
-        string topic, MessageData[] messages, int bytes, SelectorChoice? choice, CancellationToken cancellationToken)
+        string topic, MessageData[] messages, int bytes, SelectorChoice? choice, CancellationToken cancellationToken, ScheduledSend? schedule = null)
     {
         var maxAttempts = 1 + _options.RetryTimesWhenSendFailed;
         var failedQueueId = -1;
@@ -189,8 +193,10 @@ public sealed class Producer : IAsyncDisposable
                 queue = choice is null
                     ? info.Queues[info.Picker.Pick(info.Queues.Count, failedQueueId)]
                     : choice.Select(info);
-                var outcome = await _coalescers.GetOrAdd(queue, _createCoalescer)
-                    .AppendAsync(messages, bytes, cancellationToken).ConfigureAwait(false);
+                // A delayed or timer message goes to its schedule, addressed to the queue picked for it.
+                var payload = schedule is null ? messages : schedule.Stamp(messages, queue);
+                var outcome = await _coalescers.GetOrAdd(schedule?.Schedule ?? queue, _createCoalescer)
+                    .AppendAsync(payload, schedule is null ? bytes : payload.Sum(MessageRules.SizeOf), cancellationToken).ConfigureAwait(false);
                 return (queue, outcome);
             }
             catch (MQException ex) when (!ex.IsRetryable && ex.Code is MQErrorCode.TopicNotFound or MQErrorCode.TopicDeleted)
@@ -222,14 +228,30 @@ public sealed class Producer : IAsyncDisposable
 
     private SendCoalescer CreateCoalescer(MessageQueue queue)
     {
-        var grain = _grains.GetGrain<IQueueGrain>(queue.QueueId, queue.Topic);
         return new SendCoalescer(
             queue,
-            messages => grain.Append(new AppendRequest(messages)),
+            AppendTo(queue),
             _options.MaxMessagesPerCall,
             Limits.DefaultMaxBatchBytes,
             _options.MaxCallsInFlightPerQueue,
             _options.SendMsgTimeout);
+    }
+
+    /// <summary>The broker call that stores messages on <paramref name="queue"/>: a queue grain, or a delay level's or timer queue's schedule.</summary>
+    private Func<IReadOnlyList<MessageData>, Task<AppendResult>> AppendTo(MessageQueue queue)
+    {
+        switch (queue.Topic)
+        {
+            case ScheduleTopics.DelayTopic:
+                var level = _grains.GetGrain<IDelayLevelGrain>(queue.QueueId + 1);
+                return messages => level.Schedule(new AppendRequest(messages));
+            case ScheduleTopics.TimerTopic:
+                var timer = _grains.GetGrain<ITimerGrain>(queue.QueueId);
+                return messages => timer.Schedule(new AppendRequest(messages));
+            default:
+                var grain = _grains.GetGrain<IQueueGrain>(queue.QueueId, queue.Topic);
+                return messages => grain.Append(new AppendRequest(messages));
+        }
     }
 
     private async Task SendWithCallbacksAsync(Message message, Action<SendResult> onSuccess, Action<Exception> onException, CancellationToken cancellationToken)
@@ -259,11 +281,11 @@ public sealed class Producer : IAsyncDisposable
         }
     }
 
-    private async Task CompleteOneWayAsync(string topic, MessageData data)
+    private async Task CompleteOneWayAsync(string topic, MessageData data, ScheduledSend? schedule)
     {
         try
         {
-            await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), null, CancellationToken.None).ConfigureAwait(false);
+            await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), null, CancellationToken.None, schedule).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -283,6 +305,7 @@ public sealed class Producer : IAsyncDisposable
         Names.CheckTopic(topic);
         var data = ToMessageData(message);
         MessageRules.Check(data, _options.MaxBodyBytes);
+        MessageConst.CheckUserProperties(data.Properties);
         return (topic, data);
     }
 
@@ -308,7 +331,12 @@ public sealed class Producer : IAsyncDisposable
             data[i] = ToMessageData(message);
             try
             {
+                if (message.DelayLevel != 0 || message.DeliverAt is not null || message.DeliverAfter is not null)
+                {
+                    throw new MQException(MQErrorCode.InvalidBatch, "a batch is delivered at once; send delayed or timer messages one by one (as RocketMQ)");
+                }
                 MessageRules.Check(data[i], _options.MaxBodyBytes);
+                MessageConst.CheckUserProperties(data[i].Properties);
             }
             catch (MQException ex)
             {

@@ -15,4 +15,11 @@ public enum SendStatus
 /// <param name="Queue">The queue the message was appended to.</param>
 /// <param name="QueueOffset">The message's offset in that queue.</param>
 /// <param name="StoredAt">When the broker stored it.</param>
-public sealed record SendResult(SendStatus Status, string MsgId, MessageQueue Queue, long QueueOffset, DateTimeOffset StoredAt);
+public sealed record SendResult(SendStatus Status, string MsgId, MessageQueue Queue, long QueueOffset, DateTimeOffset StoredAt)
+{
+    /// <summary>
+    /// For a delayed or timer message: the schedule queue it waits on until due (<see cref="QueueOffset"/> is its
+    /// offset there; <see cref="Queue"/> is where it will be delivered). Null for a message delivered at once.
+    /// </summary>
+    public MessageQueue? ScheduleQueue { get; init; }
+}

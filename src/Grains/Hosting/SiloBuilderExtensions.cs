@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OrleansMQ.Grains.Retention;
+using OrleansMQ.Grains.Delay;
 using OrleansMQ.Grains.Storage;
 
 namespace OrleansMQ.Grains.Hosting;
@@ -28,6 +29,9 @@ public static class SiloBuilderExtensions
             .Validate(o => o.MaxPullSuspend > TimeSpan.Zero && o.MaxPullSuspend < TimeSpan.FromSeconds(30), "OrleansMQ:MaxPullSuspend must be between 0 and Orleans' 30 s call timeout")
             .Validate(o => o.OffsetFlushInterval > TimeSpan.Zero && o.ConsumerExpiry > TimeSpan.Zero, "OrleansMQ:OffsetFlushInterval and ConsumerExpiry must be positive")
             .Validate(o => o.RetentionSweepInterval > TimeSpan.Zero && o.RetentionDeleteBatch >= 1, "OrleansMQ:RetentionSweepInterval and RetentionDeleteBatch must be positive")
+            .Validate(o => DelayTableIsValid(o.DelayLevels), "OrleansMQ:DelayLevels must be 1 to 64 delays such as \"1s 5s 10s 30s 1m\" (units ms, s, m, h, d)")
+            .Validate(o => o.TimerHorizon > TimeSpan.Zero && o.TimerHorizon <= OrleansMQ.Delay.ScheduleTopics.MaxTimerHorizon, "OrleansMQ:TimerHorizon must be positive and at most 30 days")
+            .Validate(o => o.ScheduleWakeInterval > TimeSpan.Zero, "OrleansMQ:ScheduleWakeInterval must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.Postgres).Build());
         builder.Services.AddSingleton<GroupCommitWriter>();
@@ -38,6 +42,20 @@ public static class SiloBuilderExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RetentionSweeper>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionService>();
+        builder.AddOrleansMQSchedules();
         return builder;
+    }
+
+    private static bool DelayTableIsValid(string? text)
+    {
+        try
+        {
+            OrleansMQ.Delay.DelayLevelTable.Parse(text);
+            return true;
+        }
+        catch (MQException)
+        {
+            return false;
+        }
     }
 }

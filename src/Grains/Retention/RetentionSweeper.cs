@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansMQ.Delay;
+using OrleansMQ.Grains.Delay;
 using OrleansMQ.Grains.Storage;
 using OrleansMQ.Queues;
 
@@ -10,9 +12,12 @@ namespace OrleansMQ.Grains.Retention;
 /// first, in short bounded deletes (RocketMQ deletes expired CommitLog files; here the unit is a row range).
 /// A queue always keeps its newest message, whatever its age: the queue's next offset is derived from it,
 /// so offsets never restart. Consumers behind the new min offset resume at it (OffsetIllegal, as RocketMQ).
+/// The schedules are the exception: timer rows are deleted as they are delivered and are skipped here, and a
+/// delay level's queue loses only rows its level has already delivered.
 /// </summary>
 internal sealed partial class RetentionSweeper(
     ITopicStore topics,
+    IScheduleStore schedules,
     IMessageStore messages,
     IMessageQueryStore queries,
     IGrainFactory grains,
@@ -27,6 +32,11 @@ internal sealed partial class RetentionSweeper(
         long removed = 0;
         foreach (var topic in await topics.ListAsync(cancellationToken))
         {
+            if (topic.Name == ScheduleTopics.TimerTopic)
+            {
+                // Timer rows are deleted when delivered; a pending one may be due up to the timer horizon (30 days) ahead.
+                continue;
+            }
             var expiry = now - TimeSpan.FromHours(topic.RetentionHours);
             for (var queueId = 0; queueId < topic.Queues; queueId++)
             {
@@ -46,6 +56,11 @@ internal sealed partial class RetentionSweeper(
         }
         // Everything below the first offset stored at or after the expiry is expired, except the newest row.
         var cutoff = Math.Min(await queries.SearchOffsetAsync(topic, queueId, expiry, cancellationToken), bounds.NextOffset - 1);
+        if (topic == ScheduleTopics.DelayTopic)
+        {
+            // A delay level's queue: only what the level already delivered may go, however old the rest is.
+            cutoff = Math.Min(cutoff, await schedules.LoadDelayOffsetAsync(queueId + 1, cancellationToken) ?? bounds.MinOffset);
+        }
         if (cutoff <= bounds.MinOffset)
         {
             return 0;

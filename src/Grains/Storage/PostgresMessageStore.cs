@@ -11,7 +11,6 @@ namespace OrleansMQ.Grains.Storage;
 /// </summary>
 internal sealed class PostgresMessageStore(NpgsqlDataSource dataSource, GroupCommitWriter writer) : IMessageStore
 {
-    /// <summary>The columns <see cref="ReadMessage"/> reads, in its order.</summary>
     internal const string Columns = "topic, queue_id, queue_offset, msg_id, tag, keys, body, properties, born_at, stored_at, reconsume_times, producer_group, born_host";
 
     internal const string CopyCommand = $"COPY omq_message ({Columns}) FROM STDIN (FORMAT BINARY)";
@@ -59,7 +58,7 @@ internal sealed class PostgresMessageStore(NpgsqlDataSource dataSource, GroupCom
         return result;
     }
 
-    /// <summary>One row selected with <see cref="Columns"/>.</summary>
+    /// <summary>Maps a row selected with <see cref="Columns"/> (in that order) to a message.</summary>
     internal static MessageExt ReadMessage(NpgsqlDataReader reader) => new(
         Topic: reader.GetString(0),
         QueueId: reader.GetInt32(1),

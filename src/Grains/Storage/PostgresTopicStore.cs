@@ -42,6 +42,23 @@ internal sealed class PostgresTopicStore(NpgsqlDataSource dataSource) : ITopicSt
         await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
     }
 
+    public async Task EnsureAsync(TopicConfig config, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            """
+            INSERT INTO omq_topic (name, queues, permission, message_type, retention_hours, created_at, deleted_at)
+            VALUES ($1, $2, $3, $4, $5, now(), NULL)
+            ON CONFLICT (name) DO UPDATE SET queues = GREATEST(omq_topic.queues, EXCLUDED.queues), deleted_at = NULL
+            WHERE omq_topic.deleted_at IS NOT NULL OR omq_topic.queues < EXCLUDED.queues
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = config.Name });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.Queues });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.Permission });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.MessageType });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.RetentionHours });
+        await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
+    }
+
     public async Task<IReadOnlyList<TopicConfig>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM omq_topic WHERE deleted_at IS NULL ORDER BY name");

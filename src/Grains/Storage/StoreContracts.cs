@@ -72,5 +72,8 @@ internal interface ITopicStore
 
     Task MarkDeletedAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>Creates (or revives) a broker-owned topic, or grows its queue count to at least <paramref name="config"/>'s.</summary>
+    Task EnsureAsync(TopicConfig config, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<TopicConfig>> ListAsync(CancellationToken cancellationToken = default);
 }

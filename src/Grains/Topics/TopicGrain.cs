@@ -58,6 +58,11 @@ internal sealed partial class TopicGrain(
 
     public async Task<TopicRoute> GetRoute(bool autoCreate)
     {
+        if (autoCreate)
+        {
+            // A producer's route: never to a broker-owned topic (%RETRY%…, schedule topics), even one that exists.
+            CheckName();
+        }
         if (_record is null && autoCreate && _options.AutoCreateTopics)
         {
             CheckName();
@@ -67,6 +72,41 @@ internal sealed partial class TopicGrain(
         }
         var config = RequireLive();
         return new TopicRoute(config.Name, config.Queues, config.Permission, config.MessageType);
+    }
+
+    public async Task<TopicRoute> EnsureSystemTopic(int queues)
+    {
+        Names.CheckSystemTopic(Name);
+        if (IsClientName(Name))
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"topic '{Name}' is not a broker-owned topic; create it with Create");
+        }
+        if (queues is < 1 or > Limits.MaxQueues)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"queue count {queues} is out of range; allowed 1 to {Limits.MaxQueues}");
+        }
+        if (_record is not { IsDeleted: false } || _record.Config.Queues < queues)
+        {
+            await topics.EnsureAsync(new TopicConfig(Name, queues));
+            _record = await topics.GetAsync(Name);
+            LogSystemTopicEnsured(Name, _record!.Config.Queues);
+        }
+        var config = RequireLive();
+        return new TopicRoute(config.Name, config.Queues, config.Permission, config.MessageType);
+    }
+
+    /// <summary>Whether clients may create a topic of this name (so it is not the broker's).</summary>
+    private static bool IsClientName(string name)
+    {
+        try
+        {
+            Names.CheckTopic(name);
+            return true;
+        }
+        catch (MQException)
+        {
+            return false;
+        }
     }
 
     public async Task Delete()
@@ -108,6 +148,9 @@ internal sealed partial class TopicGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} auto-created with {Queues} queues")]
     private partial void LogAutoCreated(string topic, int queues);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Broker topic {Topic} ready with {Queues} queues")]
+    private partial void LogSystemTopicEnsured(string topic, int queues);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} deleted with its messages and offsets")]
     private partial void LogDeleted(string topic);

@@ -48,8 +48,12 @@ public enum MQErrorCode
     OffsetOutOfRange = 20,
     /// <summary>The broker failed unexpectedly; retrying the same call is unlikely to help.</summary>
     BrokerError = 21,
+    /// <summary>A delay level is not in the cluster's delay table (or a batch asks for a delay).</summary>
+    InvalidDelayLevel = 22,
+    /// <summary>A timer message's deliver-at time is beyond the broker's timer horizon.</summary>
+    DeliverTimeOutOfRange = 23,
+    /// <summary>No stored message matches: a query by id, key or offset, or a dead letter to resend, found nothing.</summary>
+    MessageNotFound = 24,
     /// <summary>The consumer group has live instances; the operation needs it stopped (as Kafka's offset reset).</summary>
     ConsumerGroupActive = 38,
-    /// <summary>No stored message matches the query.</summary>
-    MessageNotFound = 39,
 }

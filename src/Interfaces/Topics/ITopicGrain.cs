@@ -21,6 +21,12 @@ public interface ITopicGrain : IGrainWithStringKey
     /// <summary>Deletes the topic, its messages and its consumer offsets. Later sends get TopicDeleted.</summary>
     Task Delete();
 
+    /// <summary>
+    /// Creates a broker-owned topic (%RETRY%…, %DLQ%…, schedule topics) with at least <paramref name="queues"/>
+    /// queues, or grows one that has fewer; clients cannot create these. Returns its route.
+    /// </summary>
+    Task<TopicRoute> EnsureSystemTopic(int queues);
+
     /// <summary>Per queue: min offset, max offset, last store time.</summary>
     Task<IReadOnlyList<QueueStatus>> GetStatus();
 }

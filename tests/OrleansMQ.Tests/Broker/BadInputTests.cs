@@ -226,7 +226,7 @@ public sealed class BadInputTests(BrokerClusterFixture fixture)
     [Theory]
     [InlineData("a b", MQErrorCode.InvalidTopicName)]
     [InlineData("TBW102", MQErrorCode.ReservedName)]
-    [InlineData("SCHEDULE_TOPIC_XXXX", MQErrorCode.ReservedName)]
+    [InlineData("OFFSET_MOVED_EVENT", MQErrorCode.ReservedName)]
     public async Task Auto_creating_a_topic_with_a_bad_name_fails_with_a_typed_error_and_stores_nothing(string name, MQErrorCode expected)
     {
         var e = await Assert.ThrowsAsync<MQException>(() => _grains.Topic(name).GetRoute(autoCreate: true));

@@ -17,6 +17,12 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
     public static readonly TimeSpan ConsumerExpiry = TimeSpan.FromSeconds(5);
     public const int TailCacheMessages = 64;
 
+    /// <summary>18 short delay levels (200 ms apart), so retry ladders and every level run in seconds.</summary>
+    public const string DelayLevels = "200ms 400ms 600ms 800ms 1s 1200ms 1400ms 1600ms 1800ms 2s 2200ms 2400ms 2600ms 2800ms 3s 3200ms 3400ms 3600ms";
+
+    /// <summary>Schedules whose activation died are woken within this.</summary>
+    public static readonly TimeSpan ScheduleWakeInterval = TimeSpan.FromSeconds(1);
+
     public void Configure(ISiloBuilder siloBuilder)
     {
         var postgres = siloBuilder.Configuration[PostgresKey]
@@ -28,6 +34,8 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
             o.OffsetFlushInterval = OffsetFlushInterval;
             o.ConsumerExpiry = ConsumerExpiry;
             o.TailCacheMessages = TailCacheMessages;
+            o.DelayLevels = DelayLevels;
+            o.ScheduleWakeInterval = ScheduleWakeInterval;
         });
     }
 }

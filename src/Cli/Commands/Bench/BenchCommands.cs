@@ -18,12 +18,14 @@ internal static class BenchCommands
           orleansmq bench produce --duration 10s        # fills BenchTopic
           orleansmq bench consume --duration 10s        # reads BenchTopic from the first offset
           orleansmq bench e2e --rate 2000 --duration 20s
+          orleansmq bench delay --rate 5000 --delay 10s  # lateness of timer messages
         """)
     {
         ProduceBench.Create(),
         ConsumeBench.Create(),
         EndToEndBench.Create(),
         PgCeilingBench.Create(),
+        DelayBench.Create(),
     };
 
     public static Option<string> TopicOption(string defaultTopic = DefaultTopic) => new("--topic")

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using OrleansMQ.Cli.Commands.Delay;
 using OrleansMQ.Cli.Common;
 using OrleansMQ.Client;
 using OrleansMQ.Messages;
@@ -42,14 +43,16 @@ internal static class SendCommand
             DefaultValueFactory = _ => 1,
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per sent message instead of a text line" };
+        var schedule = new ScheduleOptions();
 
         var command = new Command("send",
             """
             Send messages synchronously and print where each was stored (msgId, queue, offset).
             Example: orleansmq send orders --body 'order {i}' --tag created --keys order-{i} --prop region=eu --count 3
+            Delayed: --delay-level 3 (10 s with the default table), --deliver-after 90s, --deliver-at 2030-01-01T12:00:00Z
             """)
         {
-            topic, body, bodyFile, tag, keys, properties, count, json,
+            topic, body, bodyFile, tag, keys, properties, count, json, schedule.DelayLevel, schedule.DeliverAfter, schedule.DeliverAt,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -65,6 +68,7 @@ internal static class SendCommand
             var propertyTemplates = ParseProperties(parse.GetValue(properties));
             var tagValue = parse.GetValue(tag);
             var asJson = parse.GetValue(json);
+            var when = schedule.Read(parse);
 
             Message Build(int i)
             {
@@ -73,6 +77,9 @@ internal static class SendCommand
                 {
                     Tag = tagValue,
                     Keys = [.. keyTemplates.Select(k => k.Replace(SequencePlaceholder, sequence, StringComparison.Ordinal))],
+                    DelayLevel = when.DelayLevel,
+                    DeliverAt = when.DeliverAt,
+                    DeliverAfter = when.DeliverAfter,
                 };
                 foreach (var (key, value) in propertyTemplates)
                 {
@@ -122,11 +129,17 @@ internal static class SendCommand
                 w.WriteNumber("queueId", result.Queue.QueueId);
                 w.WriteNumber("queueOffset", result.QueueOffset);
                 w.WriteString("storedAt", result.StoredAt);
+                if (result.ScheduleQueue is { } scheduled)
+                {
+                    w.WriteString("scheduledOn", scheduled.ToString());
+                }
             });
         }
         else
         {
-            Output.Line($"{result.Status} msgId={result.MsgId} queue={result.Queue.Topic}:{result.Queue.QueueId} offset={result.QueueOffset}");
+            Output.Line(result.ScheduleQueue is { } scheduled
+                ? $"{result.Status} msgId={result.MsgId} queue={result.Queue.Topic}:{result.Queue.QueueId} scheduled on {scheduled} offset={result.QueueOffset}"
+                : $"{result.Status} msgId={result.MsgId} queue={result.Queue.Topic}:{result.Queue.QueueId} offset={result.QueueOffset}");
         }
     }
 

@@ -10,8 +10,13 @@ namespace OrleansMQ.Client;
 /// <see cref="PushConsumerOptions.ConsumeThreadCount"/> workers, so at most that many listener invocations run at once.
 /// <para>
 /// Consumed messages leave their <see cref="ProcessQueue"/> (which lets its committed offset advance). Messages
-/// the listener did not consume (ReconsumeLater, or it threw) stay in it, pinning the committed offset, and are
-/// delivered again after <see cref="ReconsumeBackoff"/>, while the queue's other messages keep flowing.
+/// the listener did not consume (ReconsumeLater, or it threw) are sent back to the broker (RocketMQ's
+/// sendMessageBack: the group's retry topic, later, or its dead-letter queue) and then leave it too, so a failing
+/// message never holds the queue back. Only when the send-back itself fails do they stay, pinning the committed
+/// offset, and are delivered again locally after <see cref="ReconsumeBackoff"/>.
+/// </para>
+/// <para>
+/// Messages from the retry topic reach the listener with their original topic (RocketMQ's resetRetryAndNamespace).
 /// </para>
 /// </summary>
 internal sealed class ConsumeMessageConcurrentlyService
@@ -21,6 +26,7 @@ internal sealed class ConsumeMessageConcurrentlyService
     private readonly int _threadCount;
     private readonly int _batchMaxSize;
     private readonly ILogger _logger;
+    private readonly IConsumerSendBack? _sendBack;
     private readonly Channel<ConsumeRequest> _requests = Channel.CreateUnbounded<ConsumeRequest>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly CancellationTokenSource _stopRedelivery = new();
     private readonly CancellationTokenSource _listenerCancellation = new();
@@ -28,8 +34,10 @@ internal sealed class ConsumeMessageConcurrentlyService
     private volatile bool _stopping;
     private int _running;
 
-    public ConsumeMessageConcurrentlyService(IMessageListenerConcurrently listener, string group, int threadCount, int batchMaxSize, ILogger logger)
+    /// <summary>A service running <paramref name="listener"/>; <paramref name="sendBack"/> is where failed messages go back to the broker (null: redeliver locally only, as broadcasting does).</summary>
+    public ConsumeMessageConcurrentlyService(IMessageListenerConcurrently listener, string group, int threadCount, int batchMaxSize, ILogger logger, IConsumerSendBack? sendBack = null)
     {
+        _sendBack = sendBack;
         _listener = listener;
         _group = group;
         _threadCount = threadCount;
@@ -110,7 +118,10 @@ internal sealed class ConsumeMessageConcurrentlyService
             ConsumeResult result;
             try
             {
-                result = await _listener.ConsumeMessageAsync(messages, context, _listenerCancellation.Token).ConfigureAwait(false);
+                var delivered = processQueue.Queue.Topic.StartsWith(Validation.Names.RetryGroupTopicPrefix, StringComparison.Ordinal)
+                    ? messages.Select(Retry.RetryRules.AsDelivered).ToArray()
+                    : messages;
+                result = await _listener.ConsumeMessageAsync(delivered, context, _listenerCancellation.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -124,7 +135,11 @@ internal sealed class ConsumeMessageConcurrentlyService
             }
             if (consumed < messages.Count)
             {
-                _ = RedeliverLaterAsync(processQueue, [.. messages.Skip(consumed)]);
+                var failed = await SendBackAsync(processQueue, [.. messages.Skip(consumed)]).ConfigureAwait(false);
+                if (failed.Count > 0)
+                {
+                    _ = RedeliverLaterAsync(processQueue, failed);
+                }
             }
         }
         finally
@@ -132,6 +147,35 @@ internal sealed class ConsumeMessageConcurrentlyService
             Interlocked.Decrement(ref _running);
             processQueue.EndConsume();
         }
+    }
+
+    /// <summary>Sends failed messages back to the broker and drops them from the process queue; returns those the broker did not take.</summary>
+    private async Task<IReadOnlyList<MessageExt>> SendBackAsync(ProcessQueue processQueue, IReadOnlyList<MessageExt> failed)
+    {
+        if (_sendBack is null)
+        {
+            return failed;
+        }
+        var outcomes = await Task.WhenAll(failed.Select(async message =>
+        {
+            try
+            {
+                var result = await _sendBack.SendBackAsync(message, _listenerCancellation.Token).ConfigureAwait(false);
+                _logger.SentBack(_group, message.MsgId, processQueue.Queue.ToString(), message.QueueOffset, result.ReconsumeTimes, result.Topic, result.DeadLettered);
+                return (message, sent: true);
+            }
+            catch (Exception ex)
+            {
+                _logger.SendBackFailed(_group, message.MsgId, processQueue.Queue.ToString(), ex.Message);
+                return (message, sent: false);
+            }
+        })).ConfigureAwait(false);
+        var sent = outcomes.Where(o => o.sent).Select(o => o.message).ToList();
+        if (sent.Count > 0)
+        {
+            processQueue.RemoveMessages(sent);
+        }
+        return [.. outcomes.Where(o => !o.sent).Select(o => o.message)];
     }
 
     private async Task RedeliverLaterAsync(ProcessQueue processQueue, IReadOnlyList<MessageExt> failed)

@@ -27,8 +27,11 @@ namespace OrleansMQ.Client;
 /// Delivery is at-least-once. The committed offset of a queue is the smallest offset not yet consumed, so after a
 /// crash (up to <see cref="PushConsumerOptions.PersistConsumerOffsetInterval"/> of commits lost) or a rebalance (the
 /// new owner starts from the last commit) messages consumed after that offset are delivered again; a message is
-/// never skipped. Until broker-side retry exists, a message the listener does not consume stays with this
-/// instance and is redelivered locally after a backoff (1 s, 2 s, 5 s, … up to 30 s).
+/// never skipped. A message the listener does not consume (ReconsumeLater, or it threw) is sent back to the broker:
+/// it returns from the group's retry topic <c>%RETRY%&lt;group&gt;</c> (which every instance subscribes to by
+/// itself) after the delay of level 3 + reconsumeTimes, with its original topic, id and properties, and goes to
+/// <c>%DLQ%&lt;group&gt;</c> after <see cref="PushConsumerOptions.MaxReconsumeTimes"/>. Only if the send-back fails
+/// is it redelivered locally after a backoff (1 s, 2 s, 5 s, … up to 30 s).
 /// </remarks>
 public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
 {
@@ -39,6 +42,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     private readonly PushConsumerOptions _options;
     private readonly ILogger _logger;
     private readonly ConsumerLifecycle _lifecycle;
+    private readonly SendBackService _sendBack;
     private readonly ConcurrentDictionary<MessageQueue, AssignedQueue> _queues = new();
     private IMessageListenerConcurrently? _listener;
     private ConsumeMessageConcurrentlyService? _consumeService;
@@ -57,6 +61,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         _grains = grains;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<PushConsumer>();
         _lifecycle = new ConsumerLifecycle(grains, _options, this, _logger);
+        _sendBack = new SendBackService(grains, _options.ConsumerGroup, _options.MaxReconsumeTimes);
     }
 
     /// <summary>The consumer group.</summary>
@@ -96,8 +101,15 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     /// <summary>Joins the group, takes a share of the queues and starts pulling.</summary>
     /// <exception cref="MQException">InvalidArgument (no subscription or listener, already started), ClientNotStarted (stopped),
     /// BrokerUnavailable (the group could not be joined; the consumer may be started again).</exception>
-    public Task StartAsync(CancellationToken cancellationToken = default) =>
-        _lifecycle.StartAsync(Prepare, () => WindDownAsync(graceful: false, CancellationToken.None), StartPersistingOffsets, cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_lifecycle.IsCreated && _options.MessageModel == ConsumerGroups.MessageModel.Clustering && _lifecycle.Subscriptions.Count > 0)
+        {
+            // The retry topic this instance subscribes to must exist before the first rebalance, or its queue waits a rebalance interval.
+            await _sendBack.EnsureRetryTopicAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await _lifecycle.StartAsync(Prepare, () => WindDownAsync(graceful: false, CancellationToken.None), StartPersistingOffsets, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Stops pulling, waits for the running listener invocations, commits every queue's offset durably and leaves
@@ -127,7 +139,14 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     {
         var listener = _listener ?? throw new MQException(MQErrorCode.InvalidArgument, "register a message listener before StartAsync");
         _stop = new CancellationTokenSource();
-        _consumeService = new ConsumeMessageConcurrentlyService(listener, _options.ConsumerGroup, _options.ConsumeThreadCount, _options.ConsumeMessageBatchMaxSize, _logger);
+        var clustering = _options.MessageModel == ConsumerGroups.MessageModel.Clustering;
+        if (clustering)
+        {
+            // RocketMQ's copySubscription: a clustering consumer also consumes its group's retry topic.
+            _lifecycle.Subscriptions.Add(Validation.Names.RetryTopic(_options.ConsumerGroup), "*");
+        }
+        _consumeService = new ConsumeMessageConcurrentlyService(listener, _options.ConsumerGroup, _options.ConsumeThreadCount, _options.ConsumeMessageBatchMaxSize, _logger,
+            clustering ? _sendBack : null);
         _pullLoop = new PullMessageLoop(_grains, _options, _lifecycle.Subscriptions, _consumeService, _lifecycle.RequestRebalance, _logger);
         _consumeService.Start();
     }

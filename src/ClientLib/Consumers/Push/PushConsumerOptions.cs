@@ -26,6 +26,12 @@ public sealed class PushConsumerOptions : ConsumerOptions
     /// <summary>How often consumed offsets are committed besides riding on each pull. Default 5 s, as RocketMQ's persistConsumerOffsetInterval.</summary>
     public TimeSpan PersistConsumerOffsetInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Deliveries after the first before a message the listener keeps failing goes to the group's dead-letter queue
+    /// (<c>%DLQ%&lt;group&gt;</c>). Default 16, as RocketMQ; every instance of a group should use the same value.
+    /// </summary>
+    public int MaxReconsumeTimes { get; set; } = Retry.RetryRules.DefaultMaxReconsumeTimes;
+
     internal override MessageModel Model => MessageModel;
 
     internal long PullThresholdBytesForQueue => PullThresholdSizeForQueue * 1024L * 1024L;
@@ -45,6 +51,7 @@ public sealed class PushConsumerOptions : ConsumerOptions
         // Orleans fails a grain call after its response timeout (30 s by default); a parked pull must answer well before.
         Require(PullSuspendTimeout >= TimeSpan.FromMilliseconds(100) && PullSuspendTimeout <= TimeSpan.FromSeconds(25),
             nameof(PullSuspendTimeout), PullSuspendTimeout, "from 100 ms to 25 s (below the Orleans response timeout)");
+        Require(MaxReconsumeTimes is >= 0 and <= Retry.RetryRules.MaxMaxReconsumeTimes, nameof(MaxReconsumeTimes), MaxReconsumeTimes, $"from 0 to {Retry.RetryRules.MaxMaxReconsumeTimes}");
         Require(PersistConsumerOffsetInterval >= TimeSpan.FromMilliseconds(100), nameof(PersistConsumerOffsetInterval), PersistConsumerOffsetInterval, "at least 100 ms");
     }
 }

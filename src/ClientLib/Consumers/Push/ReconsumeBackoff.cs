@@ -1,8 +1,8 @@
 namespace OrleansMQ.Client;
 
 /// <summary>
-/// How long a message a listener did not consume waits before it is delivered to a listener again, while
-/// broker-side retry (the %RETRY% topic with delay levels) is not implemented: 1 s, 2 s, 5 s, 10 s, 20 s, then 30 s.
+/// How long a message a listener did not consume waits before it is delivered to a listener again locally, when
+/// sending it back to the broker (the %RETRY% topic with delay levels) failed: 1 s, 2 s, 5 s, 10 s, 20 s, then 30 s.
 /// </summary>
 internal static class ReconsumeBackoff
 {

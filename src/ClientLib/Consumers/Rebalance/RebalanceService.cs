@@ -180,7 +180,9 @@ internal sealed class RebalanceService
         IReadOnlyList<MessageQueue> allocated;
         try
         {
-            allocated = _options.AllocateMessageQueueStrategy.Allocate(_options.ConsumerGroup, _options.ClientId, allQueues, clientIds);
+            // Per topic, as RocketMQ's rebalanceByTopic: a group's one-queue retry topic must not shift the split of its other topics.
+            allocated = [.. allQueues.GroupBy(q => q.Topic, StringComparer.Ordinal).SelectMany(topic =>
+                _options.AllocateMessageQueueStrategy.Allocate(_options.ConsumerGroup, _options.ClientId, [.. topic], clientIds))];
         }
         catch (Exception ex)
         {

@@ -1,0 +1,54 @@
+namespace OrleansMQ.Delay;
+
+/// <summary>
+/// System property names the broker sets on scheduled, retried and dead-lettered messages, as RocketMQ's
+/// MessageConst. Users may not set them (<see cref="CheckUserProperties"/>), so a handler can trust them.
+/// </summary>
+public static class MessageConst
+{
+    /// <summary>The topic a scheduled message is delivered to when due.</summary>
+    public const string RealTopic = "REAL_TOPIC";
+
+    /// <summary>The queue id a scheduled message is delivered to when due.</summary>
+    public const string RealQueueId = "REAL_QID";
+
+    /// <summary>The delay level a message was scheduled with.</summary>
+    public const string DelayLevel = "DELAY";
+
+    /// <summary>A timer message's due time, in milliseconds since the Unix epoch (RocketMQ 5's TIMER_DELIVER_MS).</summary>
+    public const string TimerDeliverMs = "TIMER_DELIVER_MS";
+
+    /// <summary>The topic a retried or dead-lettered message was first consumed from.</summary>
+    public const string RetryTopic = "RETRY_TOPIC";
+
+    /// <summary>The queue (topic:queue) and offset the message was first consumed at.</summary>
+    public const string OriginQueueOffset = "ORIGIN_QUEUE_OFFSET";
+
+    /// <summary>Why a message is in the dead-letter queue.</summary>
+    public const string DlqReason = "DLQ_REASON";
+
+    /// <summary>Set on a message resent from the dead-letter queue: when it was resent.</summary>
+    public const string DlqResentAt = "DLQ_RESENT_AT";
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
+    {
+        RealTopic, RealQueueId, DelayLevel, TimerDeliverMs, RetryTopic, OriginQueueOffset, DlqReason, DlqResentAt,
+    };
+
+    /// <summary>Whether a property name is the broker's.</summary>
+    public static bool IsReserved(string name) => Reserved.Contains(name);
+
+    /// <summary>Refuses user properties that use a system name (RocketMQ refuses them too).</summary>
+    public static void CheckUserProperties(IReadOnlyDictionary<string, string>? properties)
+    {
+        if (properties is null) return;
+        foreach (var name in properties.Keys)
+        {
+            if (Reserved.Contains(name))
+            {
+                throw new MQException(MQErrorCode.InvalidProperties,
+                    $"property '{name}' is reserved for the broker ({string.Join(", ", Reserved.Order(StringComparer.Ordinal))}); choose another name");
+            }
+        }
+    }
+}

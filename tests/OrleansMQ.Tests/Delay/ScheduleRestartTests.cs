@@ -1,0 +1,65 @@
+using Orleans.Runtime;
+using OrleansMQ.Client;
+using OrleansMQ.Delay;
+using OrleansMQ.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static OrleansMQ.Tests.Delay.ScheduleTestKit;
+
+namespace OrleansMQ.Tests.Delay;
+
+/// <summary>
+/// Schedules outlive their activations: the silo hosting a delay level and a timer queue stops between send and
+/// due time, no new message arrives, and both messages are still delivered (not early), by activations on the
+/// silo that is left, which reload their schedule from Postgres when the schedule watchdog wakes them.
+/// </summary>
+public sealed class ScheduleRestartTests(SiloStopClusterFixture fixture, ITestOutputHelper output) : IClassFixture<SiloStopClusterFixture>
+{
+    private const int Level = 15; // 3 s in the test table
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(40);
+
+    private readonly IClusterClient _grains = fixture.Client;
+
+    [Fact]
+    public async Task Delayed_and_timer_messages_survive_the_stop_of_the_silo_hosting_their_schedules()
+    {
+        var topic = await _grains.CreateTopicAsync("delay-restart", 1);
+        await using var producer = new Producer(_grains);
+        var delayed = await producer.SendAsync(new Message(topic, "delayed") { DelayLevel = Level });
+        var timerDue = DateTimeOffset.UtcNow.AddSeconds(3);
+        var timed = await producer.SendAsync(new Message(topic, "timed") { DeliverAt = timerDue });
+
+        var secondary = fixture.Cluster.SecondarySilos[0];
+        var levelGrain = _grains.GetGrain<IDelayLevelGrain>(Level);
+        var timerGrain = _grains.GetGrain<ITimerGrain>(timed.ScheduleQueue!.QueueId);
+        var levelThere = await PlaceOnAsync(levelGrain, () => levelGrain.GetStatus(), secondary.SiloAddress);
+        var timerThere = await PlaceOnAsync(timerGrain, () => timerGrain.GetStatus(), secondary.SiloAddress);
+        output.WriteLine($"level grain on the stopped silo: {levelThere}, timer grain: {timerThere}");
+        Assert.True(levelThere && timerThere, "the schedules could not be placed on the silo this test stops, so it would prove nothing");
+        Assert.Empty(await ReadAllAsync(_grains, topic, 1));
+
+        await fixture.Cluster.StopSiloAsync(secondary);
+
+        var delivered = await WaitForMessagesAsync(_grains, topic, 1, 2, Guard);
+        var fromLevel = Assert.Single(delivered, m => m.MsgId == delayed.MsgId);
+        var fromTimer = Assert.Single(delivered, m => m.MsgId == timed.MsgId);
+        Assert.True(fromLevel.StoredAt >= delayed.StoredAt + TimeSpan.FromSeconds(3), "the delayed message came early");
+        Assert.True(fromTimer.StoredAt >= timerDue.ToMicroseconds().AddMilliseconds(-1), "the timer message came early");
+        output.WriteLine($"delivered {(fromLevel.StoredAt - delayed.StoredAt - TimeSpan.FromSeconds(3)).TotalMilliseconds:0} ms and {(fromTimer.StoredAt - timerDue).TotalMilliseconds:0} ms after due");
+
+        await fixture.Cluster.StartAdditionalSiloAsync();
+    }
+
+    /// <summary>Re-activates <paramref name="grain"/> until it lives on <paramref name="silo"/> (placement is random); false if it never does.</summary>
+    private async Task<bool> PlaceOnAsync(IAddressable grain, Func<Task> touch, SiloAddress silo)
+    {
+        var management = _grains.GetGrain<IManagementGrain>(0);
+        for (var attempt = 0; attempt < 30; attempt++)
+        {
+            await touch();
+            if (silo.Equals(await management.GetActivationAddress(grain))) return true;
+            await management.DeactivateGrain(grain.GetGrainId());
+            await Task.Delay(50);
+        }
+        return false;
+    }
+}
