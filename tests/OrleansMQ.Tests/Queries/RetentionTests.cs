@@ -80,4 +80,29 @@ public sealed class RetentionTests(BrokerClusterFixture fixture)
 
         Assert.Equal(3, await _db.CountMessagesAsync(topic, 0));
     }
+
+    [Fact]
+    public async Task Pending_timer_messages_survive_the_sweep_however_old_their_rows_are()
+    {
+        var topic = await _grains.CreateTopicAsync("retention-timer", queues: 1);
+        await using var producer = new OrleansMQ.Client.Producer(_grains);
+        var ids = new List<string>();
+        // More timers than timer queues: some queue holds two, so the older one is not kept as the queue's newest row.
+        for (var i = 0; i < 2 * OrleansMQ.Delay.ScheduleTopics.TimerQueues; i++)
+        {
+            var sent = await producer.SendAsync(new OrleansMQ.Client.Message(topic, $"due in 20 h #{i}") { DeliverAfter = TimeSpan.FromHours(20) });
+            ids.Add(sent.MsgId);
+        }
+        await using (var age = _db.DataSource.CreateCommand("UPDATE omq_message SET stored_at = stored_at - interval '10 days' WHERE msg_id = ANY($1)"))
+        {
+            age.Parameters.AddWithValue(ids.ToArray());
+            Assert.Equal(ids.Count, await age.ExecuteNonQueryAsync());
+        }
+
+        await Sweeper.SweepAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+
+        await using var count = _db.DataSource.CreateCommand("SELECT count(*) FROM omq_message WHERE msg_id = ANY($1)");
+        count.Parameters.AddWithValue(ids.ToArray());
+        Assert.Equal((long)ids.Count, await count.ExecuteScalarAsync());
+    }
 }
