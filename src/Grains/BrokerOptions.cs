@@ -39,4 +39,11 @@ public sealed class BrokerOptions
 
     /// <summary>A consumer instance that has not sent a heartbeat for this long is dropped from its group.</summary>
     public TimeSpan ConsumerExpiry { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long an orderly queue lock lasts without renewal (RocketMQ's REBALANCE_LOCK_MAX_LIVE_TIME, 60 s). Holders may
+    /// consume for half of it (or <see cref="ConsumerExpiry"/> if shorter) after each renewal. A graceful handover
+    /// never waits for it; a killed holder's queues move after <see cref="ConsumerExpiry"/>.
+    /// </summary>
+    public TimeSpan QueueLockLease { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -25,12 +25,15 @@ public static class SiloBuilderExtensions
             .Validate(o => o.MaxRowsPerCommit >= 1, "OrleansMQ:MaxRowsPerCommit must be positive")
             .Validate(o => o.MaxPullSuspend > TimeSpan.Zero && o.MaxPullSuspend < TimeSpan.FromSeconds(30), "OrleansMQ:MaxPullSuspend must be between 0 and Orleans' 30 s call timeout")
             .Validate(o => o.OffsetFlushInterval > TimeSpan.Zero && o.ConsumerExpiry > TimeSpan.Zero, "OrleansMQ:OffsetFlushInterval and ConsumerExpiry must be positive")
+            .Validate(o => o.QueueLockLease >= TimeSpan.FromMilliseconds(200), "OrleansMQ:QueueLockLease must be at least 200 ms")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.Postgres).Build());
         builder.Services.AddSingleton<GroupCommitWriter>();
         builder.Services.AddSingleton<IMessageStore, PostgresMessageStore>();
         builder.Services.AddSingleton<IOffsetStore, PostgresOffsetStore>();
         builder.Services.AddSingleton<ITopicStore, PostgresTopicStore>();
+        builder.Services.AddSingleton<IConsumerGroupStore, PostgresConsumerGroupStore>();
+        builder.Services.AddSingleton<IBroadcastOffsetStore, PostgresBroadcastOffsetStore>();
         return builder;
     }
 }

@@ -50,7 +50,8 @@ internal sealed class PostgresOffsetStore(NpgsqlDataSource dataSource) : IOffset
 
     public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("DELETE FROM omq_consumer_offset WHERE topic = $1");
+        // Broadcasting instances' offsets (sql/004) go with the topic too: a re-created topic starts over.
+        await using var cmd = dataSource.CreateCommand("DELETE FROM omq_consumer_offset WHERE topic = $1; DELETE FROM omq_broadcast_offset WHERE topic = $1");
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
         await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
     }

@@ -48,4 +48,8 @@ public enum MQErrorCode
     OffsetOutOfRange = 20,
     /// <summary>The broker failed unexpectedly; retrying the same call is unlikely to help.</summary>
     BrokerError = 21,
+    /// <summary>The message's kind does not fit the topic's message type (e.g. a delay or transaction message sent to a FIFO topic).</summary>
+    MessageTypeMismatch = 30,
+    /// <summary>Another live instance of the broadcasting group already uses this instance name (broadcast offsets are kept per instance name).</summary>
+    InstanceNameInUse = 31,
 }

@@ -14,7 +14,7 @@ namespace OrleansMQ.Client;
 /// delivered again after <see cref="ReconsumeBackoff"/>, while the queue's other messages keep flowing.
 /// </para>
 /// </summary>
-internal sealed class ConsumeMessageConcurrentlyService
+internal sealed class ConsumeMessageConcurrentlyService : IConsumeMessageService
 {
     private readonly IMessageListenerConcurrently _listener;
     private readonly string _group;

@@ -5,7 +5,10 @@ namespace OrleansMQ.Client;
 /// <summary>Settings of a <see cref="PushConsumer"/>; the defaults match RocketMQ's DefaultMQPushConsumer.</summary>
 public sealed class PushConsumerOptions : ConsumerOptions
 {
-    /// <summary>Clustering (each message to one instance of the group) or broadcasting. Only clustering is supported so far.</summary>
+    /// <summary>
+    /// Clustering (each message to one instance of the group) or broadcasting (every instance gets every message and
+    /// keeps its own offsets under <see cref="ConsumerOptions.InstanceName"/>). Default clustering.
+    /// </summary>
     public MessageModel MessageModel { get; set; } = MessageModel.Clustering;
 
     /// <summary>Most listener invocations running at once. Default 20, as RocketMQ's consumeThreadMin.</summary>
@@ -26,18 +29,41 @@ public sealed class PushConsumerOptions : ConsumerOptions
     /// <summary>How often consumed offsets are committed besides riding on each pull. Default 5 s, as RocketMQ's persistConsumerOffsetInterval.</summary>
     public TimeSpan PersistConsumerOffsetInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long an orderly queue waits after SuspendCurrentQueueAMoment (or a thrown exception) before the same messages
+    /// come again. Default 1 s, as RocketMQ's suspendCurrentQueueTimeMillis.
+    /// </summary>
+    public TimeSpan SuspendCurrentQueueTime { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Failures of one message after which orderly consumption gives up on it (RocketMQ: moves it to the DLQ; see
+    /// <c>OrderlyReconsumeLimit</c> for what happens here). -1 (default): no limit for orderly consumption, as RocketMQ.
+    /// </summary>
+    public int MaxReconsumeTimes { get; set; } = -1;
+
+    /// <summary>How often an orderly consumer renews its queue locks. Default 20 s, as RocketMQ's rebalance lock interval.</summary>
+    public TimeSpan LockRenewInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How soon an orderly consumer tries again to lock an assigned queue another instance still holds, when no release was announced. Default 1 s.</summary>
+    public TimeSpan LockRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     internal override MessageModel Model => MessageModel;
+
+    /// <summary>Set at start when the registered listener is orderly.</summary>
+    internal bool ConsumeOrderly { get; set; }
+
+    internal override bool Orderly => ConsumeOrderly;
 
     internal long PullThresholdBytesForQueue => PullThresholdSizeForQueue * 1024L * 1024L;
 
     internal override void Validate()
     {
         base.Validate();
-        if (MessageModel == MessageModel.Broadcasting)
-        {
-            throw new MQException(MQErrorCode.InvalidArgument, "MessageModel.Broadcasting is not yet supported; use MessageModel.Clustering");
-        }
-        Require(Enum.IsDefined(MessageModel), nameof(MessageModel), MessageModel, "Clustering");
+        Require(Enum.IsDefined(MessageModel), nameof(MessageModel), MessageModel, "Clustering or Broadcasting");
+        Require(SuspendCurrentQueueTime >= TimeSpan.Zero && SuspendCurrentQueueTime <= TimeSpan.FromMinutes(30), nameof(SuspendCurrentQueueTime), SuspendCurrentQueueTime, "0 to 30 minutes");
+        Require(MaxReconsumeTimes >= -1, nameof(MaxReconsumeTimes), MaxReconsumeTimes, "-1 (no limit) or more");
+        Require(LockRenewInterval >= TimeSpan.FromMilliseconds(100), nameof(LockRenewInterval), LockRenewInterval, "at least 100 ms");
+        Require(LockRetryInterval >= TimeSpan.FromMilliseconds(10), nameof(LockRetryInterval), LockRetryInterval, "at least 10 ms");
         Require(ConsumeThreadCount is >= 1 and <= 1000, nameof(ConsumeThreadCount), ConsumeThreadCount, "from 1 to 1000");
         Require(ConsumeMessageBatchMaxSize is >= 1 and <= 1024, nameof(ConsumeMessageBatchMaxSize), ConsumeMessageBatchMaxSize, "from 1 to 1024");
         Require(PullThresholdForQueue is >= 1 and <= 65535, nameof(PullThresholdForQueue), PullThresholdForQueue, "from 1 to 65535");

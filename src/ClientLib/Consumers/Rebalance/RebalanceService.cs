@@ -14,6 +14,14 @@ internal interface IQueueAssignmentListener
     /// <paramref name="revoked"/> first (the new owner starts from their committed offsets), then start <paramref name="assigned"/>.
     /// </summary>
     Task OnAssignmentChangedAsync(IReadOnlyList<MessageQueue> assigned, IReadOnlyList<MessageQueue> revoked, CancellationToken cancellationToken);
+
+    /// <summary>The orderly queue locks the instance holds now (re-asserted on every heartbeat).</summary>
+    IReadOnlyList<MessageQueue> HeldLocks => [];
+
+    /// <summary>The group grain announced that some queue locks were released.</summary>
+    void OnQueuesUnlocked()
+    {
+    }
 }
 
 /// <summary>
@@ -45,6 +53,7 @@ internal sealed class RebalanceService
     private IReadOnlyList<MessageQueue> _assignment = [];
     private long _membershipVersion = long.MinValue;
     private Task? _loop;
+    private IConsumerGroupObserver? _observer;
 
     public RebalanceService(IGrainFactory grains, ConsumerOptions options, SubscriptionTable subscriptions, IQueueAssignmentListener listener, ILogger logger)
     {
@@ -63,7 +72,18 @@ internal sealed class RebalanceService
     /// <exception cref="MQException">BrokerUnavailable when the first heartbeat fails.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var membership = await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+        // The group grain pushes membership changes and released locks here, so no change waits for a poll.
+        _observer = _grains.CreateObjectReference<IConsumerGroupObserver>(new ConsumerGroupObserver(RequestRebalance, _listener.OnQueuesUnlocked));
+        GroupMembership membership;
+        try
+        {
+            membership = await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            DeleteObserver();
+            throw;
+        }
         try
         {
             await RebalanceAsync(membership, cancellationToken).ConfigureAwait(false);
@@ -104,6 +124,22 @@ internal sealed class RebalanceService
         _stop.Dispose();
     }
 
+    private void DeleteObserver()
+    {
+        if (_observer is not null)
+        {
+            try
+            {
+                _grains.DeleteObjectReference<IConsumerGroupObserver>(_observer);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ObjectDisposedException)
+            {
+                // the client is gone already
+            }
+            _observer = null;
+        }
+    }
+
     /// <summary>Leaves the group at once, so the others rebalance without waiting for this instance's heartbeat to expire. Best effort.</summary>
     public async Task UnregisterAsync(CancellationToken cancellationToken)
     {
@@ -116,6 +152,10 @@ internal sealed class RebalanceService
         catch (Exception ex)
         {
             _logger.UnregisterFailed(_options.ClientId, _options.ConsumerGroup, ex.Message);
+        }
+        finally
+        {
+            DeleteObserver();
         }
     }
 
@@ -169,7 +209,15 @@ internal sealed class RebalanceService
     private Task<GroupMembership> HeartbeatAsync(CancellationToken cancellationToken)
     {
         var heartbeat = new ConsumerHeartbeat(
-            _options.ClientId, _subscriptions.ToHeartbeat(), _options.Model, _options.ConsumeFromWhere, Environment.MachineName);
+            _options.ClientId, _subscriptions.ToHeartbeat(), _options.Model, _options.ConsumeFromWhere, Environment.MachineName)
+        {
+            Observer = _observer,
+            Assignment = Assignment,
+            HeldLocks = _listener.HeldLocks,
+            AllocateStrategy = _options.Model == MessageModel.Broadcasting ? "BROADCAST" : _options.AllocateMessageQueueStrategy.Name,
+            InstanceName = _options.InstanceName,
+            Orderly = _options.Orderly,
+        };
         return BrokerErrors.Call(() => _group.Heartbeat(heartbeat), $"send a heartbeat to group '{_options.ConsumerGroup}'", cancellationToken);
     }
 
@@ -180,7 +228,12 @@ internal sealed class RebalanceService
         IReadOnlyList<MessageQueue> allocated;
         try
         {
-            allocated = _options.AllocateMessageQueueStrategy.Allocate(_options.ConsumerGroup, _options.ClientId, allQueues, clientIds);
+            allocated = _options.Model == MessageModel.Broadcasting
+                ? allQueues // RocketMQ's rebalanceByTopic for BROADCASTING: every instance consumes every queue
+                : _options.AllocateMessageQueueStrategy is IAllocateMessageQueueStrategyWithAssignments sticky
+                    ? sticky.Allocate(_options.ConsumerGroup, _options.ClientId, allQueues, clientIds,
+                        membership.Assignments ?? new Dictionary<string, IReadOnlyList<MessageQueue>>())
+                    : _options.AllocateMessageQueueStrategy.Allocate(_options.ConsumerGroup, _options.ClientId, allQueues, clientIds);
         }
         catch (Exception ex)
         {
@@ -198,6 +251,14 @@ internal sealed class RebalanceService
                 string.Join(", ", mine), string.Join(", ", assigned), string.Join(", ", revoked));
             await _listener.OnAssignmentChangedAsync(assigned, revoked, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _assignment, mine);
+            _membershipVersion = membership.Version;
+            // Report the new share at once: `group describe` and the sticky allocation of the others read it.
+            membership = await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+            if (membership.Version != _membershipVersion)
+            {
+                RequestRebalance();
+            }
+            return;
         }
         _membershipVersion = membership.Version;
     }
