@@ -147,6 +147,14 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public Task<long> CountTopicRowsAsync(string topic) =>
         ScalarAsync("SELECT count(*) FROM omq_topic WHERE name = $1", topic);
 
+    /// <summary>Rows of a group in omq_broadcast_offset (every instance, every queue).</summary>
+    public Task<long> CountBroadcastOffsetsAsync(string group) =>
+        ScalarAsync("SELECT count(*) FROM omq_broadcast_offset WHERE consumer_group = $1", group);
+
+    /// <summary>Rows of a group in omq_consumer_offset.</summary>
+    public Task<long> CountGroupOffsetsAsync(string group) =>
+        ScalarAsync("SELECT count(*) FROM omq_consumer_offset WHERE consumer_group = $1", group);
+
     private async Task<long> ScalarAsync(string sql, params string[] args)
     {
         await using var cmd = DataSource.CreateCommand(sql);

@@ -15,6 +15,7 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
 
     public static readonly TimeSpan OffsetFlushInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan ConsumerExpiry = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan QueueLockLease = TimeSpan.FromSeconds(4);
     public const int TailCacheMessages = 64;
 
     public void Configure(ISiloBuilder siloBuilder)
@@ -27,6 +28,7 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
             o.AutoCreateTopics = true;
             o.OffsetFlushInterval = OffsetFlushInterval;
             o.ConsumerExpiry = ConsumerExpiry;
+            o.QueueLockLease = QueueLockLease;
             o.TailCacheMessages = TailCacheMessages;
         });
     }

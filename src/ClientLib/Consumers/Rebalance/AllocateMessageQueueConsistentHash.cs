@@ -70,11 +70,11 @@ public sealed class AllocateMessageQueueConsistentHash : IAllocateMessageQueueSt
         return ring.Values[low < keys.Count ? low : 0];
     }
 
-    /// <summary>RocketMQ's ConsistentHashRouter.MD5Hash: the first 4 bytes of the MD5 digest, little-endian, as an unsigned number.</summary>
+    /// <summary>RocketMQ's ConsistentHashRouter.MD5Hash: the first 4 bytes of the MD5 digest, big-endian, as an unsigned number.</summary>
     internal static long Hash(string key)
     {
         Span<byte> digest = stackalloc byte[16];
         MD5.HashData(Encoding.UTF8.GetBytes(key), digest);
-        return BinaryPrimitives.ReadUInt32LittleEndian(digest);
+        return BinaryPrimitives.ReadUInt32BigEndian(digest);
     }
 }
