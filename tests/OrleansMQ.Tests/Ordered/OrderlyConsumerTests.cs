@@ -201,7 +201,11 @@ public sealed class OrderlyConsumerTests(BrokerClusterFixture fixture, ITestOutp
         var group = UniqueName("g");
         var log = new OrderLog();
         var a = Orderly(Options(group, $"a-{Guid.NewGuid():N}"), topic, log);
-        await using var b = Orderly(Options(group, $"b-{Guid.NewGuid():N}"), topic, log);
+        // b neither polls nor retries locks on its own within this test: only the group grain's notifications can
+        // make it rebalance (a leaves) and take a queue a releases (when b joins).
+        var slow = Options(group, $"b-{Guid.NewGuid():N}");
+        slow.HeartbeatInterval = slow.RebalanceInterval = slow.LockRetryInterval = TimeSpan.FromMinutes(1);
+        await using var b = Orderly(slow, topic, log);
         await using var producer = new Producer(_grains);
         try
         {
@@ -209,7 +213,7 @@ public sealed class OrderlyConsumerTests(BrokerClusterFixture fixture, ITestOutp
             await b.StartAsync();
             await WaitForAsync(() => a.Assignment.Count == 2 && b.Assignment.Count == 2, "the queues to be split");
             for (var q = 0; q < 4; q++) await producer.SendAsync(new Message(topic, $"before-{q}"), QueueIdSelector.Instance, q);
-            await WaitForAsync(() => log.Count == 4, "the first messages");
+            await WaitForAsync(() => log.Count == 4, "the first messages (b's only after a released its half)", TimeSpan.FromSeconds(10));
         }
         finally
         {
@@ -218,7 +222,11 @@ public sealed class OrderlyConsumerTests(BrokerClusterFixture fixture, ITestOutp
         var left = Stopwatch.StartNew();
         var moved = a.Assignment.Count == 0 ? [0, 1] : a.Assignment.Select(q => q.QueueId).ToArray();
         await producer.SendAsync(new Message(topic, "after"), QueueIdSelector.Instance, moved[0]);
+        var sentAfter = left.Elapsed;
+        await WaitForAsync(() => b.Assignment.Count == 4, "the other instance to take every queue", TimeSpan.FromSeconds(10));
+        var rebalanced = left.Elapsed;
         await WaitForAsync(() => log.Consumed.Any(m => m.BodyAsString() == "after"), "the message sent to a moved queue");
+        output.WriteLine($"sent {sentAfter.TotalMilliseconds:0} ms, rebalanced {rebalanced.TotalMilliseconds:0} ms");
         output.WriteLine($"a moved queue resumed on the other instance {left.Elapsed.TotalMilliseconds:0} ms after the graceful leave (lease {TestSiloConfigurator.QueueLockLease})");
         Assert.Equal(5, log.Consumed.Count);
         Assert.Empty(log.Violations);

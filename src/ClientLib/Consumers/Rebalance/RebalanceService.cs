@@ -55,6 +55,9 @@ internal sealed class RebalanceService
     private Task? _loop;
     private IConsumerGroupObserver? _observer;
 
+    // Orleans holds an observer object only weakly: this field keeps it alive as long as the service.
+    private ConsumerGroupObserver? _observerTarget;
+
     public RebalanceService(IGrainFactory grains, ConsumerOptions options, SubscriptionTable subscriptions, IQueueAssignmentListener listener, ILogger logger)
     {
         _grains = grains;
@@ -73,7 +76,8 @@ internal sealed class RebalanceService
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // The group grain pushes membership changes and released locks here, so no change waits for a poll.
-        _observer = _grains.CreateObjectReference<IConsumerGroupObserver>(new ConsumerGroupObserver(RequestRebalance, _listener.OnQueuesUnlocked));
+        _observerTarget = new ConsumerGroupObserver(RequestRebalance, _listener.OnQueuesUnlocked);
+        _observer = _grains.CreateObjectReference<IConsumerGroupObserver>(_observerTarget);
         GroupMembership membership;
         try
         {
@@ -137,6 +141,7 @@ internal sealed class RebalanceService
                 // the client is gone already
             }
             _observer = null;
+            _observerTarget = null;
         }
     }
 
