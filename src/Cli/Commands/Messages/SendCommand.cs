@@ -41,15 +41,21 @@ internal static class SendCommand
             Description = "Number of messages to send, one after the other",
             DefaultValueFactory = _ => 1,
         };
+        var messageGroup = new Option<string>("--message-group", "-g")
+        {
+            Description = $"Message group of an ordered message: messages of one group go to one queue and are consumed in send order; '{SequencePlaceholder}' is replaced as in --body",
+            HelpName = "group",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per sent message instead of a text line" };
 
         var command = new Command("send",
             """
             Send messages synchronously and print where each was stored (msgId, queue, offset).
             Example: orleansmq send orders --body 'order {i}' --tag created --keys order-{i} --prop region=eu --count 3
+                     orleansmq send orders --body 'step {i}' --message-group order-42 --count 3     (ordered: one queue, in order)
             """)
         {
-            topic, body, bodyFile, tag, keys, properties, count, json,
+            topic, body, bodyFile, tag, keys, properties, count, messageGroup, json,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -64,6 +70,7 @@ internal static class SendCommand
             var keyTemplates = SplitKeys(parse.GetValue(keys));
             var propertyTemplates = ParseProperties(parse.GetValue(properties));
             var tagValue = parse.GetValue(tag);
+            var groupTemplate = parse.GetValue(messageGroup);
             var asJson = parse.GetValue(json);
 
             Message Build(int i)
@@ -73,6 +80,7 @@ internal static class SendCommand
                 {
                     Tag = tagValue,
                     Keys = [.. keyTemplates.Select(k => k.Replace(SequencePlaceholder, sequence, StringComparison.Ordinal))],
+                    MessageGroup = groupTemplate?.Replace(SequencePlaceholder, sequence, StringComparison.Ordinal),
                 };
                 foreach (var (key, value) in propertyTemplates)
                 {

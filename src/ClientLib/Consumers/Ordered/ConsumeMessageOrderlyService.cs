@@ -9,13 +9,14 @@ namespace OrleansMQ.Client;
 /// lock. Success removes them (the committed offset moves past them); SuspendCurrentQueueAMoment or an exception
 /// keeps them first in line: the queue waits the suspend time and the same messages come again — it never skips
 /// ahead, and other queues keep flowing. After <see cref="PushConsumerOptions.MaxReconsumeTimes"/> failures
-/// <see cref="OrderlyReconsumeLimit"/> decides.
+/// <see cref="OrderlyReconsumeLimit"/> decides. Broadcasting consumers take no locks (every instance consumes every
+/// queue, as RocketMQ), so <c>locks</c> is null for them and only the one-loop-per-queue rule applies.
 /// </summary>
 internal sealed class ConsumeMessageOrderlyService : IConsumeMessageService
 {
     private readonly IMessageListenerOrderly _listener;
     private readonly PushConsumerOptions _options;
-    private readonly OrderlyQueueLocks _locks;
+    private readonly OrderlyQueueLocks? _locks;
     private readonly ILogger _logger;
     private readonly HashSet<ProcessQueue> _running = [];
     private readonly List<Task> _loops = [];
@@ -24,7 +25,7 @@ internal sealed class ConsumeMessageOrderlyService : IConsumeMessageService
     private readonly CancellationTokenSource _listenerCancellation = new();
     private volatile bool _stopping;
 
-    public ConsumeMessageOrderlyService(IMessageListenerOrderly listener, PushConsumerOptions options, OrderlyQueueLocks locks, ILogger logger)
+    public ConsumeMessageOrderlyService(IMessageListenerOrderly listener, PushConsumerOptions options, OrderlyQueueLocks? locks, ILogger logger)
     {
         _listener = listener;
         _options = options;
@@ -80,7 +81,7 @@ internal sealed class ConsumeMessageOrderlyService : IConsumeMessageService
         {
             while (!_stopping && !processQueue.IsDropped)
             {
-                if (!_locks.IsLocked(queue))
+                if (_locks is not null && !_locks.IsLocked(queue))
                 {
                     // The lock lapsed (a renewal failed): wait for it, keeping the cached messages in order.
                     await _locks.AcquireAsync(queue, _stop.Token).ConfigureAwait(false);

@@ -168,7 +168,8 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         if (_orderlyListener is not null)
         {
             _options.ConsumeOrderly = true;
-            _locks = new OrderlyQueueLocks(_grains, _options, _logger);
+            // Broadcasting instances all consume every queue: locks would only make them exclude each other.
+            _locks = _options.MessageModel == ConsumerGroups.MessageModel.Clustering ? new OrderlyQueueLocks(_grains, _options, _logger) : null;
             _consumeService = new ConsumeMessageOrderlyService(_orderlyListener, _options, _locks, _logger);
         }
         else
