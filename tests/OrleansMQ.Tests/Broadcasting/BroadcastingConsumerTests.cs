@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using OrleansMQ.Broadcasting;
 using OrleansMQ.Client;
 using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Messages;
@@ -103,6 +104,10 @@ public sealed class BroadcastingConsumerTests(BrokerClusterFixture fixture)
         await using var fromFirst = Broadcasting(group, "early", topic, received, ConsumeFromWhere.FirstOffset);
         await fromLast.StartAsync();
         await fromFirst.StartAsync();
+        // Start offsets are resolved (and committed) by the pull loops just after the start: wait for "late"'s.
+        var late = _grains.GetGrain<IBroadcastOffsetGrain>(BroadcastOffsetKey.Of(group, "late"));
+        await Eventually.PollAsync(async () => await late.GetOffset(new MessageQueue(topic, 0)) >= 0 && await late.GetOffset(new MessageQueue(topic, 1)) >= 0,
+            done => done, Guard, "the late instance's start offsets");
         var fresh = await SendAsync(topic, 5, "new");
 
         await WaitForAsync(() => received.Of("late").Count >= 5 && received.Of("early").Count >= 15, "both instances' messages");

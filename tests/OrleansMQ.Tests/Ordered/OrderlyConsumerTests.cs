@@ -136,16 +136,28 @@ public sealed class OrderlyConsumerTests(BrokerClusterFixture fixture, ITestOutp
             foreach (var consumer in consumers) await consumer.DisposeAsync();
         }
 
-        var all = log.Consumed;
+        var all = log.All.Where(r => !r.ClientId.EndsWith("/failed", StringComparison.Ordinal)).ToList();
         output.WriteLine($"{all.Count} deliveries of {Keys * PerKey} messages in {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.Empty(log.Violations);
-        foreach (var key in all.GroupBy(m => m.Keys[0]))
+        // A stored message (queue offset) delivered twice is a consumer duplicate: allowed only across a handover
+        // (two instances) and only for the message in flight, so at most once per queue per membership change.
+        var redelivered = all.GroupBy(r => (r.Message.QueueId, r.Message.QueueOffset)).Where(g => g.Count() > 1).ToList();
+        foreach (var twice in redelivered)
         {
-            var sequence = key.Select(m => int.Parse(m.BodyAsString(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            // Graceful handovers finish the in-flight message before releasing the lock: no gaps, no duplicates.
-            Assert.True(Enumerable.Range(0, PerKey).SequenceEqual(sequence), $"{key.Key} was seen as [{string.Join(",", sequence)}]");
+            output.WriteLine($"redelivered {twice.Key}: {string.Join(", ", twice.Select(r => $"{r.Message.Keys[0]}#{r.Message.BodyAsString()} by {r.ClientId}"))}");
+            Assert.True(twice.Select(r => r.ClientId).Distinct().Count() == twice.Count(), $"{twice.Key} was delivered twice to one instance");
         }
-        Assert.Equal(Keys, all.Select(m => m.Keys[0]).Distinct().Count());
+        const int MembershipChanges = 4; // b leaves, d joins, e joins, a leaves
+        Assert.All(redelivered.GroupBy(g => g.Key.QueueId), q => Assert.True(q.Count() <= MembershipChanges, $"queue {q.Key} redelivered {q.Count()} messages"));
+        foreach (var key in all.GroupBy(r => r.Message.Keys[0]))
+        {
+            // Every key's messages in send order, none missing; a redelivery repeats only the message just seen.
+            var sequence = key.Select(r => int.Parse(r.Message.BodyAsString(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            var distinct = sequence.Where((seq, i) => i == 0 || seq != sequence[i - 1]).ToList();
+            Assert.True(Enumerable.Range(0, PerKey).SequenceEqual(distinct), $"{key.Key} was seen as [{string.Join(",", sequence)}]");
+        }
+        Assert.Equal(Keys, all.Select(r => r.Message.Keys[0]).Distinct().Count());
+        Assert.Equal(Keys * PerKey, all.Select(r => r.Message.MsgId).Distinct().Count());
     }
 
     [Fact]

@@ -114,13 +114,21 @@ internal sealed class ConsumeMessageOrderlyService : IConsumeMessageService
                 ConsumeOrderlyStatus status;
                 try
                 {
-                    var delivered = failures == 0 ? batch : [.. batch.Select(m => m with { ReconsumeTimes = m.ReconsumeTimes + failures })];
-                    status = await _listener.ConsumeMessageAsync(delivered, context, _listenerCancellation.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    _logger.OrderlyListenerThrew(ex, _options.ConsumerGroup, queue.ToString(), batch[0].QueueOffset);
-                    status = ConsumeOrderlyStatus.SuspendCurrentQueueAMoment;
+                    try
+                    {
+                        var delivered = failures == 0 ? batch : [.. batch.Select(m => m with { ReconsumeTimes = m.ReconsumeTimes + failures })];
+                        status = await _listener.ConsumeMessageAsync(delivered, context, _listenerCancellation.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        _logger.OrderlyListenerThrew(ex, _options.ConsumerGroup, queue.ToString(), batch[0].QueueOffset);
+                        status = ConsumeOrderlyStatus.SuspendCurrentQueueAMoment;
+                    }
+                    if (status == ConsumeOrderlyStatus.Success)
+                    {
+                        // Before EndConsume: a handover waiting for this call then commits the offset past these messages.
+                        processQueue.RemoveMessages(batch);
+                    }
                 }
                 finally
                 {
@@ -128,7 +136,6 @@ internal sealed class ConsumeMessageOrderlyService : IConsumeMessageService
                 }
                 if (status == ConsumeOrderlyStatus.Success)
                 {
-                    processQueue.RemoveMessages(batch);
                     continue;
                 }
                 failingOffset = batch[0].QueueOffset;
