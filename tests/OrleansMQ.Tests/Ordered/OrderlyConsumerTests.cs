@@ -319,6 +319,28 @@ public sealed class OrderlyConsumerTests(BrokerClusterFixture fixture, ITestOutp
         }
     }
 
+    [Fact]
+    public async Task A_reactivated_group_grain_grants_no_new_lock_before_the_persisted_horizon_but_takes_back_reasserted_ones()
+    {
+        var group = UniqueName("g");
+        var q0 = new MessageQueue("t", 0);
+        var q1 = new MessageQueue("t", 1);
+        // As if an earlier activation (on a silo that died) had granted locks valid until 3 s from now.
+        await fixture.Database.SetLockHorizonAsync(group, DateTimeOffset.UtcNow.AddSeconds(3));
+        var grain = _grains.GetGrain<IConsumerGroupGrain>(group);
+
+        // a still consumes q0 under its old lock and says so on its heartbeat; b is new.
+        await grain.Heartbeat(new ConsumerHeartbeat("a", [], MessageModel.Clustering, ConsumeFromWhere.LastOffset) { HeldLocks = [q0] });
+        await grain.Heartbeat(new ConsumerHeartbeat("b", [], MessageModel.Clustering, ConsumeFromWhere.LastOffset));
+        Assert.Equal([q0], (await grain.LockBatch("a", [q0])).Locked);   // re-asserted: renewed at once
+        Assert.Empty((await grain.LockBatch("b", [q0, q1])).Locked);     // q1's old holder may be alive: wait
+        Assert.Empty((await grain.LockBatch("a", [q1])).Locked);
+
+        var granted = await Eventually.PollAsync(() => grain.LockBatch("b", [q0, q1]), r => r.Locked.Count > 0, TimeSpan.FromSeconds(10), "the horizon to pass");
+        Assert.Equal([q1], granted.Locked); // q0 stays a's
+        Assert.True(await fixture.Database.ReadLockHorizonAsync(group) > DateTimeOffset.UtcNow, "the new grant moved the horizon forward");
+    }
+
     private sealed class RecordingObserver(ConcurrentQueue<MessageQueue> released) : IConsumerGroupObserver
     {
         private int _membershipChanges;

@@ -9,7 +9,9 @@ namespace OrleansMQ.Client;
 /// Receives messages through a listener, as RocketMQ's DefaultMQPushConsumer: long-polling pulls under the hood,
 /// with flow control, concurrent listener invocations, and offsets committed as messages are consumed.
 /// Instances of one <see cref="ConsumerOptions.ConsumerGroup"/> divide the subscribed queues among themselves
-/// (clustering).
+/// (clustering), or each consume all of them with their own offsets (<see cref="PushConsumerOptions.MessageModel"/>
+/// Broadcasting). With an <see cref="IMessageListenerOrderly"/> each queue is consumed in order, one call at a time,
+/// only while this instance holds the queue's broker lock (docs/ordered.md).
 /// </summary>
 /// <example>
 /// <code>
