@@ -70,7 +70,15 @@ internal static class PushConsumeRun
         if (settings.Orderly)
         {
             consumer.RegisterMessageListener((messages, context, _) =>
-                Task.FromResult(PrintSome(messages) == messages.Count ? ConsumeOrderlyStatus.Success : ConsumeOrderlyStatus.SuspendCurrentQueueAMoment));
+            {
+                if (PrintSome(messages) == messages.Count)
+                {
+                    return Task.FromResult(ConsumeOrderlyStatus.Success);
+                }
+                // Over --count: hand the rest back and leave the queue alone until the consumer has stopped.
+                context.SuspendCurrentQueueTime = StopTimeout * 4;
+                return Task.FromResult(ConsumeOrderlyStatus.SuspendCurrentQueueAMoment);
+            });
         }
         else
         {
