@@ -145,6 +145,9 @@ public sealed class OrderlyConsumerTests(BrokerClusterFixture fixture, ITestOutp
         foreach (var twice in redelivered)
         {
             output.WriteLine($"redelivered {twice.Key}: {string.Join(", ", twice.Select(r => $"{r.Message.Keys[0]}#{r.Message.BodyAsString()} by {r.ClientId}"))}");
+            var history = all.Where(r => r.Message.QueueId == twice.Key.QueueId).Select(r => $"{r.Message.QueueOffset}:{r.ClientId[0]}").ToList();
+            var at = history.IndexOf($"{twice.Key.QueueOffset}:{twice.First().ClientId[0]}");
+            output.WriteLine($"  queue history: {string.Join(" ", history.Skip(Math.Max(0, at - 5)).Take(15))}");
             Assert.True(twice.Select(r => r.ClientId).Distinct().Count() == twice.Count(), $"{twice.Key} was delivered twice to one instance");
         }
         const int MembershipChanges = 4; // b leaves, d joins, e joins, a leaves

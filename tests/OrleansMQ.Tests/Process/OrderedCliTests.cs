@@ -42,15 +42,16 @@ public sealed class OrderedCliTests(SiloProcessFixture fixture)
         AssertOk(await fixture.CliAsync("send", topic, "--body", "m{i}", "--count", "4"));
 
         var runs = await Task.WhenAll(
-            fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "one", "--idle-exit", "2s"),
-            fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "two", "--idle-exit", "2s"));
+            fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "one", "--count", "4", "--idle-exit", "20s"),
+            fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "two", "--count", "4", "--idle-exit", "20s"));
         foreach (var run in runs)
         {
             AssertOk(run);
             Assert.Equal(4, run.StdoutLines.Count);
         }
         AssertOk(await fixture.CliAsync("send", topic, "--body", "late", "--count", "1"));
-        var again = await fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "one", "--idle-exit", "2s");
+        // --count 2 with one message to get: it waits out --idle-exit, so a second (repeated) message would show.
+        var again = await fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "one", "--count", "2", "--idle-exit", "3s");
         AssertOk(again);
         Assert.Contains("body=\"late\"", Assert.Single(again.StdoutLines));
     }

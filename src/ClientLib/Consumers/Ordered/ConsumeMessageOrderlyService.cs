@@ -84,7 +84,7 @@ internal sealed class ConsumeMessageOrderlyService : IConsumeMessageService
                 if (_locks is not null && !_locks.IsLocked(queue))
                 {
                     // The lock lapsed (a renewal failed): wait for it, keeping the cached messages in order.
-                    await _locks.AcquireAsync(queue, _stop.Token).ConfigureAwait(false);
+                    await _locks.AcquireAsync(queue, () => !processQueue.IsDropped && !_stopping, _stop.Token).ConfigureAwait(false);
                     continue;
                 }
                 var batch = processQueue.PeekFirst(_options.ConsumeMessageBatchMaxSize);

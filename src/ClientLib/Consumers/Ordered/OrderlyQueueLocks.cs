@@ -43,7 +43,11 @@ internal sealed class OrderlyQueueLocks
     /// Tries to lock <paramref name="queue"/>; when it is held elsewhere, waits until a release is announced or
     /// <see cref="PushConsumerOptions.LockRetryInterval"/> passed. Returns whether it is locked now.
     /// </summary>
-    public async Task<bool> AcquireAsync(MessageQueue queue, CancellationToken cancellationToken)
+    /// <param name="queue">The queue to lock.</param>
+    /// <param name="wanted">Checked just before the lock call (under the same gate as unlocks): false once the queue was
+    /// revoked, so a late attempt never re-takes a lock its revocation has just released.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public async Task<bool> AcquireAsync(MessageQueue queue, Func<bool> wanted, CancellationToken cancellationToken)
     {
         if (IsLocked(queue))
         {
@@ -52,7 +56,7 @@ internal sealed class OrderlyQueueLocks
         var released = Volatile.Read(ref _released).Task;
         try
         {
-            await LockAsync([queue], cancellationToken).ConfigureAwait(false);
+            await LockAsync([queue], q => wanted(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -68,7 +72,10 @@ internal sealed class OrderlyQueueLocks
     }
 
     /// <summary>Renews (or takes) the locks of every assigned queue, as RocketMQ's lockAll every 20 s.</summary>
-    public async Task RenewAsync(IReadOnlyList<MessageQueue> assigned, CancellationToken cancellationToken)
+    /// <param name="assigned">The queues assigned now.</param>
+    /// <param name="isAssigned">Checked again under the gate: a queue revoked meanwhile is left alone.</param>
+    /// <param name="cancellationToken">Stops the call.</param>
+    public async Task RenewAsync(IReadOnlyList<MessageQueue> assigned, Func<MessageQueue, bool> isAssigned, CancellationToken cancellationToken)
     {
         // Forget queues no longer assigned: their revocation unlocked them (or their lease runs out).
         foreach (var queue in _validUntil.Keys.Except(assigned).ToList())
@@ -77,7 +84,7 @@ internal sealed class OrderlyQueueLocks
         }
         if (assigned.Count > 0)
         {
-            await LockAsync(assigned, cancellationToken).ConfigureAwait(false);
+            await LockAsync(assigned, isAssigned, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -117,11 +124,17 @@ internal sealed class OrderlyQueueLocks
     /// <summary>The group grain announced released locks: wake every waiting <see cref="AcquireAsync"/>.</summary>
     public void OnQueuesUnlocked() => Interlocked.Exchange(ref _released, NewSignal()).TrySetResult();
 
-    private async Task LockAsync(IReadOnlyList<MessageQueue> queues, CancellationToken cancellationToken)
+    private async Task LockAsync(IReadOnlyList<MessageQueue> requested, Func<MessageQueue, bool> wanted, CancellationToken cancellationToken)
     {
         await _calls.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Revocations drop their queue before they unlock it under this gate, so this sees every revocation that unlocked.
+            var queues = requested.Where(wanted).ToList();
+            if (queues.Count == 0)
+            {
+                return;
+            }
             var sentAt = Stopwatch.GetTimestamp();
             var result = await BrokerErrors.Call(() => _group.LockBatch(_options.ClientId, queues), "lock queues", cancellationToken).ConfigureAwait(false);
             Interlocked.Exchange(ref _validForTicks, result.ValidFor.Ticks);

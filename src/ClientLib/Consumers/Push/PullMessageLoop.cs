@@ -62,7 +62,7 @@ internal sealed class PullMessageLoop
                 {
                     // Orderly: nothing is pulled (or read as start offset) before the lock is ours; the previous owner
                     // flushed its offset before releasing it.
-                    await _locks.AcquireAsync(queue, cancellationToken).ConfigureAwait(false);
+                    await _locks.AcquireAsync(queue, () => !processQueue.IsDropped, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 if (!processQueue.IsStarted)

@@ -50,6 +50,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     private PullMessageLoop? _pullLoop;
     private CancellationTokenSource? _stop;
     private Task _persistLoop = Task.CompletedTask;
+    private readonly ConcurrentDictionary<MessageQueue, Task> _pendingHandovers = new();
 
     /// <summary>A push consumer calling the broker through <paramref name="grains"/>.</summary>
     /// <exception cref="MQException">InvalidGroupName / ReservedName / InvalidArgument for bad options.</exception>
@@ -203,7 +204,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
                 await Task.Delay(locks.RenewInterval, stop).ConfigureAwait(false);
                 try
                 {
-                    await locks.RenewAsync([.. _queues.Keys], stop).ConfigureAwait(false);
+                    await locks.RenewAsync([.. _queues.Keys], _queues.ContainsKey, stop).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -231,7 +232,9 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         var drained = true;
         try
         {
-            await assigned.ProcessQueue.WhenNoListenersAsync().WaitAsync(RevokedQueueDrainTimeout, cancellationToken).ConfigureAwait(false);
+            // Not the rebalance loop's token either: a stop arriving now must still let the in-flight message finish,
+            // or the queue's next owner would get it again.
+            await assigned.ProcessQueue.WhenNoListenersAsync().WaitAsync(RevokedQueueDrainTimeout, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
@@ -264,12 +267,17 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         }
         _logger.RevokedOrderlyListenerStillRunning(_options.ConsumerGroup, queue.ToString());
         locks.Forget(queue);
-        _ = Task.Run(async () =>
+        // A graceful stop waits for this before unregistering (which releases every lock of this instance).
+        _pendingHandovers[queue] = Task.Run(async () =>
         {
             await processQueue.WhenNoListenersAsync().ConfigureAwait(false);
             using var bounded = new CancellationTokenSource(ConsumerLifecycle.ShutdownCallTimeout);
             await CommitAsync(processQueue, flush: true, bounded.Token).ConfigureAwait(false);
-            await locks.UnlockAsync(queue, bounded.Token).ConfigureAwait(false);
+            if (!_queues.ContainsKey(queue))
+            {
+                await locks.UnlockAsync(queue, bounded.Token).ConfigureAwait(false); // unless it came back to us meanwhile
+            }
+            _pendingHandovers.TryRemove(queue, out _);
         }, CancellationToken.None);
     }
 
@@ -290,6 +298,19 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         if (_consumeService is not null)
         {
             await _consumeService.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        if (graceful && !_pendingHandovers.IsEmpty)
+        {
+            using var handovers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            handovers.CancelAfter(ConsumerLifecycle.ShutdownCallTimeout);
+            try
+            {
+                await Task.WhenAll(_pendingHandovers.Values).WaitAsync(handovers.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Unregistering releases their locks anyway; their in-flight messages may be delivered again.
+            }
         }
         if (graceful)
         {
