@@ -90,6 +90,10 @@ internal static class PushConsumeRun
             });
         }
         await consumer.StartAsync(cancellationToken);
+        lock (gate)
+        {
+            lastPrinted.Restart(); // --idle-exit counts from the start of consumption, not from connecting
+        }
         var interrupted = false;
         try
         {
