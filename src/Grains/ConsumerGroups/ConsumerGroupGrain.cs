@@ -26,6 +26,7 @@ internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOpt
     private readonly TimeSpan _lockValidity = Min(options.Value.QueueLockLease / 2, options.Value.ConsumerExpiry);
     private readonly QueueLockTable _locks = new(options.Value.QueueLockLease);
     private readonly SortedDictionary<string, Instance> _instances = new(StringComparer.Ordinal);
+    private readonly Dictionary<MessageQueue, long> _handoverOffsets = [];
     private long _version;
     private DateTimeOffset _grantsOpenAt;
     private DateTimeOffset _persistedHorizon;
@@ -136,15 +137,31 @@ internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOpt
             }
             grantable = _locks.Grantable(clientId!, grantable, now, mayGrantNew: true);
         }
+        var renewed = _locks.HeldBy(clientId!, now).ToHashSet();
         _locks.Grant(clientId!, grantable, now);
         grantable.Sort();
-        return new QueueLockResult(grantable, _lockValidity);
+        Dictionary<MessageQueue, long>? handover = null;
+        foreach (var queue in grantable.Where(q => !renewed.Contains(q)))
+        {
+            if (_handoverOffsets.Remove(queue, out var offset))
+            {
+                (handover ??= [])[queue] = offset;
+            }
+        }
+        return new QueueLockResult(grantable, _lockValidity) { HandoverOffsets = handover };
     }
 
-    public Task UnlockBatch(string clientId, IReadOnlyList<MessageQueue> queues)
+    public Task UnlockBatch(string clientId, IReadOnlyList<MessageQueue> queues, IReadOnlyDictionary<MessageQueue, long>? handoverOffsets = null)
     {
         ArgumentNullException.ThrowIfNull(queues);
         var released = _locks.Release(clientId, queues);
+        foreach (var queue in released)
+        {
+            if (handoverOffsets is not null && handoverOffsets.TryGetValue(queue, out var offset) && offset >= 0)
+            {
+                _handoverOffsets[queue] = offset;
+            }
+        }
         if (released.Count > 0)
         {
             LogUnlocked(Group, clientId, string.Join(", ", released));

@@ -23,6 +23,10 @@ public interface IConsumerGroupGrain : IGrainWithStringKey
     /// </summary>
     Task<QueueLockResult> LockBatch(string clientId, IReadOnlyList<Messages.MessageQueue> queues);
 
-    /// <summary>Releases an instance's locks on the queues (after it committed their offsets) and tells the others at once.</summary>
-    Task UnlockBatch(string clientId, IReadOnlyList<Messages.MessageQueue> queues);
+    /// <summary>
+    /// Releases an instance's locks on the queues (after it committed their offsets) and tells the others at once.
+    /// <paramref name="handoverOffsets"/>: the offsets it committed, handed to the next holder with its lock, so the
+    /// next holder starts after them even if an older commit of the previous holder reached the queue grain late.
+    /// </summary>
+    Task UnlockBatch(string clientId, IReadOnlyList<Messages.MessageQueue> queues, IReadOnlyDictionary<Messages.MessageQueue, long>? handoverOffsets = null);
 }

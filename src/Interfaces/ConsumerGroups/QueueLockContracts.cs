@@ -11,4 +11,8 @@ namespace OrleansMQ.ConsumerGroups;
 [GenerateSerializer, Immutable]
 public sealed record QueueLockResult(
     [property: Id(0)] IReadOnlyList<MessageQueue> Locked,
-    [property: Id(1)] TimeSpan ValidFor);
+    [property: Id(1)] TimeSpan ValidFor)
+{
+    /// <summary>For newly locked queues a previous holder released: the offset it committed last (start no earlier).</summary>
+    [Id(2)] public IReadOnlyDictionary<MessageQueue, long>? HandoverOffsets { get; init; }
+}

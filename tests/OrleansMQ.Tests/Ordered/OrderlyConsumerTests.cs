@@ -303,9 +303,12 @@ public sealed class OrderlyConsumerTests(BrokerClusterFixture fixture, ITestOutp
             Assert.True(a.ValidFor > TimeSpan.Zero && a.ValidFor <= TestSiloConfigurator.QueueLockLease / 2);
             Assert.Equal([q2], (await grain.LockBatch("b", [q1, q2])).Locked);
 
-            await grain.UnlockBatch("a", [q1]);
+            await grain.UnlockBatch("a", [q1], new Dictionary<MessageQueue, long> { [q1] = 42 });
             await WaitForAsync(() => released.Contains(q1), "b to hear that q1 was released", TimeSpan.FromSeconds(5));
-            Assert.Equal([q1, q2], (await grain.LockBatch("b", [q1, q2])).Locked);
+            var handedOver = await grain.LockBatch("b", [q1, q2]);
+            Assert.Equal([q1, q2], handedOver.Locked);
+            Assert.Equal(new Dictionary<MessageQueue, long> { [q1] = 42 }, handedOver.HandoverOffsets); // a's last commit goes with the lock
+            Assert.Null((await grain.LockBatch("b", [q1, q2])).HandoverOffsets);                          // once
             Assert.Equal([q0], (await grain.LockBatch("a", [q0, q1])).Locked);
 
             var instances = await grain.GetInstances();

@@ -20,6 +20,7 @@ internal sealed class OrderlyQueueLocks
     private readonly PushConsumerOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<MessageQueue, long> _validUntil = new();
+    private readonly ConcurrentDictionary<MessageQueue, long> _handoverOffsets = new();
 
     // Renewals and unlocks go to the grain one at a time: a renewal overtaking an unlock would re-take a released queue.
     private readonly SemaphoreSlim _calls = new(1, 1);
@@ -98,14 +99,18 @@ internal sealed class OrderlyQueueLocks
         }
     }
 
-    /// <summary>Stops consuming under the lock and releases it on the broker (after the queue's offset was committed). Logs failures.</summary>
-    public async Task UnlockAsync(MessageQueue queue, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops consuming under the lock and releases it on the broker, handing <paramref name="committedOffset"/> (just
+    /// committed) to the next holder. Logs failures.
+    /// </summary>
+    public async Task UnlockAsync(MessageQueue queue, long committedOffset, CancellationToken cancellationToken)
     {
         _validUntil.TryRemove(queue, out _);
         await _calls.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await BrokerErrors.Call(() => _group.UnlockBatch(_options.ClientId, [queue]), $"unlock {queue}", cancellationToken).ConfigureAwait(false);
+            var handover = committedOffset >= 0 ? new Dictionary<MessageQueue, long> { [queue] = committedOffset } : null;
+            await BrokerErrors.Call(() => _group.UnlockBatch(_options.ClientId, [queue], handover), $"unlock {queue}", cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -117,6 +122,9 @@ internal sealed class OrderlyQueueLocks
             _calls.Release();
         }
     }
+
+    /// <summary>The offset the queue's previous holder handed over with the lock (once), or -1.</summary>
+    public long TakeHandoverOffset(MessageQueue queue) => _handoverOffsets.TryRemove(queue, out var offset) ? offset : -1;
 
     /// <summary>Forgets a queue locally without telling the broker (its listener is still running; the lease will free it).</summary>
     public void Forget(MessageQueue queue) => _validUntil.TryRemove(queue, out _);
@@ -140,6 +148,10 @@ internal sealed class OrderlyQueueLocks
             Interlocked.Exchange(ref _validForTicks, result.ValidFor.Ticks);
             var until = sentAt + (long)(result.ValidFor.TotalSeconds * Stopwatch.Frequency);
             var locked = result.Locked.ToHashSet();
+            foreach (var (queue, offset) in result.HandoverOffsets ?? new Dictionary<MessageQueue, long>())
+            {
+                _handoverOffsets[queue] = offset;
+            }
             foreach (var queue in queues)
             {
                 if (locked.Contains(queue))

@@ -68,6 +68,12 @@ internal sealed class PullMessageLoop
                 if (!processQueue.IsStarted)
                 {
                     var start = await _offsets.ResolveStartOffsetAsync(queue, cancellationToken).ConfigureAwait(false);
+                    if (_locks?.TakeHandoverOffset(queue) is { } handedOver && handedOver > start)
+                    {
+                        // The previous holder's last commit was overtaken by an older one of its own: start after what it consumed.
+                        await _offsets.CommitAsync(queue, handedOver, flush: true, cancellationToken).ConfigureAwait(false);
+                        start = handedOver;
+                    }
                     processQueue.AdvanceTo(start);
                     processQueue.LastCommittedOffset = start;
                     continue;

@@ -261,7 +261,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         var queue = processQueue.Queue;
         if (drained)
         {
-            await locks.UnlockAsync(queue, cancellationToken).ConfigureAwait(false);
+            await locks.UnlockAsync(queue, processQueue.OffsetToCommit, cancellationToken).ConfigureAwait(false);
             _logger.HandedOver(_options.ConsumerGroup, queue.ToString(), processQueue.OffsetToCommit);
             return;
         }
@@ -275,7 +275,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
             await CommitAsync(processQueue, flush: true, bounded.Token).ConfigureAwait(false);
             if (!_queues.ContainsKey(queue))
             {
-                await locks.UnlockAsync(queue, bounded.Token).ConfigureAwait(false); // unless it came back to us meanwhile
+                await locks.UnlockAsync(queue, processQueue.OffsetToCommit, bounded.Token).ConfigureAwait(false); // unless it came back to us meanwhile
             }
             _pendingHandovers.TryRemove(queue, out _);
         }, CancellationToken.None);
