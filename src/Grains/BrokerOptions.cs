@@ -67,4 +67,11 @@ public sealed class BrokerOptions
 
     private OrleansMQ.Delay.DelayLevelTable? _delayTable;
     private string? _delayTableText;
+
+    /// <summary>
+    /// How long an orderly queue lock lasts without renewal (RocketMQ's REBALANCE_LOCK_MAX_LIVE_TIME, 60 s). Holders may
+    /// consume for half of it (or <see cref="ConsumerExpiry"/> if shorter) after each renewal. A graceful handover
+    /// never waits for it; a killed holder's queues move after <see cref="ConsumerExpiry"/>.
+    /// </summary>
+    public TimeSpan QueueLockLease { get; set; } = TimeSpan.FromSeconds(60);
 }

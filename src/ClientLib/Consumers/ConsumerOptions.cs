@@ -24,6 +24,14 @@ public abstract class ConsumerOptions
     /// <summary>This instance's id in the group; unique per process. Default <c>{machine}@{pid}@{random}</c>.</summary>
     public string ClientId { get; set; } = NewClientId();
 
+    /// <summary>
+    /// The instance's name, stable across restarts (RocketMQ's instanceName). A broadcasting consumer keeps its offsets
+    /// under it, so a restarted instance resumes where it left off; two live broadcasting instances of one group may not
+    /// share it. Default: the host name. Give each process its own (e.g. <c>$"{Environment.MachineName}-worker-2"</c>)
+    /// when one host runs several broadcasting instances of a group.
+    /// </summary>
+    public string InstanceName { get; set; } = Environment.MachineName;
+
     /// <summary>How often the instance tells its group grain it is alive. Default 10 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -40,12 +48,16 @@ public abstract class ConsumerOptions
     /// <summary>The message model the instance registers with.</summary>
     internal virtual MessageModel Model => MessageModel.Clustering;
 
+    /// <summary>Whether the instance consumes orderly (holds queue locks).</summary>
+    internal virtual bool Orderly => false;
+
     internal virtual void Validate()
     {
         Names.CheckGroup(ConsumerGroup);
         Require(Enum.IsDefined(ConsumeFromWhere), nameof(ConsumeFromWhere), ConsumeFromWhere, "LastOffset, FirstOffset or Timestamp");
         Require(PullBatchSize is >= 1 and <= 1024, nameof(PullBatchSize), PullBatchSize, "from 1 to 1024");
         Require(!string.IsNullOrWhiteSpace(ClientId) && ClientId.Length <= 255, nameof(ClientId), $"'{ClientId}'", "1 to 255 characters");
+        Require(!string.IsNullOrWhiteSpace(InstanceName) && InstanceName.Length <= 255, nameof(InstanceName), $"'{InstanceName}'", "1 to 255 characters");
         Require(HeartbeatInterval >= TimeSpan.FromMilliseconds(100), nameof(HeartbeatInterval), HeartbeatInterval, "at least 100 ms");
         Require(RebalanceInterval >= TimeSpan.FromMilliseconds(100), nameof(RebalanceInterval), RebalanceInterval, "at least 100 ms");
         Require(AllocateMessageQueueStrategy is not null, nameof(AllocateMessageQueueStrategy), "null", "set");

@@ -13,38 +13,45 @@ internal static class QueueCalls
     internal static readonly TimeSpan PullTimeoutMargin = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Where the group starts on a queue: its committed offset, or — for a group new to the queue — the queue's
-    /// min or max offset, or the first offset stored from <paramref name="timestamp"/>, per <paramref name="fromWhere"/>, committed at once so that a restart before the first
-    /// commit does not move the starting point (RocketMQ's CONSUME_FROM_LAST_OFFSET / FIRST_OFFSET / TIMESTAMP).
+    /// Where the group starts on a queue: its committed offset, or — for a group new to the queue — where
+    /// <see cref="StartOffsetOfNewConsumerAsync"/> says, committed at once so that a restart before the first commit
+    /// does not move the starting point.
     /// </summary>
     public static async Task<long> ResolveStartOffsetAsync(
         IGrainFactory grains, MessageQueue queue, string group, ConsumeFromWhere fromWhere, DateTimeOffset timestamp, ILogger logger, CancellationToken cancellationToken)
     {
-        var grain = Grain(grains, queue);
-        var committed = await BrokerErrors.Call(() => grain.GetCommittedOffset(group), $"read the offset of group '{group}' on {queue}", cancellationToken)
+        var committed = await BrokerErrors.Call(() => Grain(grains, queue).GetCommittedOffset(group), $"read the offset of group '{group}' on {queue}", cancellationToken)
             .ConfigureAwait(false);
         if (committed >= 0)
         {
             return committed;
         }
+        var start = await StartOffsetOfNewConsumerAsync(grains, queue, fromWhere, timestamp, cancellationToken).ConfigureAwait(false);
+        var stored = await CommitOffsetAsync(grains, queue, group, start, flush: true, cancellationToken).ConfigureAwait(false);
+        logger.StartingWithoutOffset(group, queue.ToString(), stored, fromWhere);
+        return stored;
+    }
+
+    /// <summary>
+    /// Where a consumer with no offset on the queue starts (RocketMQ's CONSUME_FROM_LAST_OFFSET / FIRST_OFFSET / TIMESTAMP):
+    /// the queue's max or min offset, or the first offset stored from <paramref name="timestamp"/>. A group's retry topic
+    /// always starts at its first offset.
+    /// </summary>
+    public static async Task<long> StartOffsetOfNewConsumerAsync(
+        IGrainFactory grains, MessageQueue queue, ConsumeFromWhere fromWhere, DateTimeOffset timestamp, CancellationToken cancellationToken)
+    {
         // A group's retry topic holds only its own failed messages: always from the first (RocketMQ's computePullFromWhere does the same),
         // so retries sent back while no instance had positioned itself there are not skipped.
         if (Retry.RetryRules.IsRetryTopic(queue.Topic))
         {
             fromWhere = ConsumeFromWhere.FirstOffset;
         }
-        var start = fromWhere == ConsumeFromWhere.Timestamp
-            ? await BrokerErrors.Call(() => grains.GetGrain<IMessageQueryGrain>(0).SearchOffset(queue.Topic, queue.QueueId, timestamp),
-                $"search {queue} for offsets stored from {timestamp:O}", cancellationToken).ConfigureAwait(false)
-            : await StartOfQueueAsync(grain, queue, fromWhere, cancellationToken).ConfigureAwait(false);
-        var stored = await CommitOffsetAsync(grains, queue, group, start, flush: true, cancellationToken).ConfigureAwait(false);
-        logger.StartingWithoutOffset(group, queue.ToString(), stored, fromWhere);
-        return stored;
-    }
-
-    private static async Task<long> StartOfQueueAsync(IQueueGrain grain, MessageQueue queue, ConsumeFromWhere fromWhere, CancellationToken cancellationToken)
-    {
-        var status = await BrokerErrors.Call(() => grain.GetStatus(), $"read the status of {queue}", cancellationToken).ConfigureAwait(false);
+        if (fromWhere == ConsumeFromWhere.Timestamp)
+        {
+            return await BrokerErrors.Call(() => grains.GetGrain<IMessageQueryGrain>(0).SearchOffset(queue.Topic, queue.QueueId, timestamp),
+                $"search {queue} for offsets stored from {timestamp:O}", cancellationToken).ConfigureAwait(false);
+        }
+        var status = await BrokerErrors.Call(() => Grain(grains, queue).GetStatus(), $"read the status of {queue}", cancellationToken).ConfigureAwait(false);
         return fromWhere == ConsumeFromWhere.FirstOffset ? status.MinOffset : status.MaxOffset;
     }
 

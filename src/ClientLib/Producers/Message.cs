@@ -41,6 +41,13 @@ public sealed class Message
     /// <summary>Business keys (an order id, …) the message can be looked up by.</summary>
     public List<string> Keys { get; set; } = [];
 
+    /// <summary>
+    /// The message group of an ordered message (RocketMQ 5's messageGroup): messages with the same group go to the
+    /// same queue (by the same hash as <see cref="SelectMessageQueueByHash"/>), so an orderly consumer sees them in
+    /// send order. Stored as the <c>__SHARDINGKEY</c> property. Null: not ordered (round-robin).
+    /// </summary>
+    public string? MessageGroup { get; set; }
+
     /// <summary>User properties, at most 32 KiB in all.</summary>
     public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
 

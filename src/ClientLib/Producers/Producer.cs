@@ -76,7 +76,7 @@ public sealed class Producer : IAsyncDisposable
         Enter();
         try
         {
-            var (queue, outcome) = await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), null, cancellationToken, schedule).ConfigureAwait(false);
+            var (queue, outcome) = await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), MessageGroupChoice(message), cancellationToken, schedule).ConfigureAwait(false);
             return new SendResult(SendStatus.SendOk, data.MsgId, queue, outcome.FirstOffset, outcome.StoredAt) { ScheduleQueue = schedule?.Schedule };
         }
         finally
@@ -133,7 +133,7 @@ public sealed class Producer : IAsyncDisposable
         Enter();
         try
         {
-            var (queue, outcome) = await AppendWithRetriesAsync(topic, data, bytes, null, cancellationToken).ConfigureAwait(false);
+            var (queue, outcome) = await AppendWithRetriesAsync(topic, data, bytes, MessageGroupChoice(message: null, data[0]), cancellationToken).ConfigureAwait(false);
             var results = new SendResult[data.Length];
             for (var i = 0; i < data.Length; i++)
             {
@@ -190,6 +190,10 @@ public sealed class Producer : IAsyncDisposable
             {
                 info = await _routes.GetAsync(topic, cancellationToken).ConfigureAwait(false);
                 CheckWritable(info.Route);
+                foreach (var message in messages)
+                {
+                    MessageTypeRules.CheckFitsTopic(topic, info.Route.MessageType, schedule is null ? MessageTypeRules.KindOf(message) : TopicMessageType.Delay);
+                }
                 queue = choice is null
                     ? info.Queues[info.Picker.Pick(info.Queues.Count, failedQueueId)]
                     : choice.Select(info);
@@ -285,7 +289,7 @@ public sealed class Producer : IAsyncDisposable
     {
         try
         {
-            await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), null, CancellationToken.None, schedule).ConfigureAwait(false);
+            await AppendWithRetriesAsync(topic, [data], MessageRules.SizeOf(data), MessageGroupChoice(message: null, data), CancellationToken.None, schedule).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -344,6 +348,12 @@ public sealed class Producer : IAsyncDisposable
             }
             bytes += MessageRules.SizeOf(data[i]);
         }
+        var groups = data.Select(d => d.Properties?.GetValueOrDefault(MessageTypeRules.MessageGroupProperty)).Distinct().ToList();
+        if (groups.Count > 1)
+        {
+            throw new MQException(MQErrorCode.InvalidBatch,
+                $"the batch mixes message groups ({string.Join(", ", groups.Select(g => g ?? "none"))}); a batch goes to one queue, so its messages share one message group or none");
+        }
         if (bytes > Limits.DefaultMaxBatchBytes)
         {
             throw new MQException(MQErrorCode.InvalidBatch,
@@ -357,10 +367,33 @@ public sealed class Producer : IAsyncDisposable
         message.Tag,
         message.Keys is { Count: > 0 } keys ? [.. keys] : [],
         message.Body,
-        message.Properties is { Count: > 0 } properties ? new Dictionary<string, string>(properties, StringComparer.Ordinal) : null,
+        PropertiesOf(message),
         DateTimeOffset.UtcNow,
         _bornHost,
         _options.ProducerGroup);
+
+    private static Dictionary<string, string>? PropertiesOf(Message message)
+    {
+        if (message.MessageGroup is null)
+        {
+            return message.Properties is { Count: > 0 } properties ? new Dictionary<string, string>(properties, StringComparer.Ordinal) : null;
+        }
+        if (message.MessageGroup.Length == 0 || message.MessageGroup.Length > Limits.MaxTagLength)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"message group '{message.MessageGroup}' must be 1 to {Limits.MaxTagLength} characters");
+        }
+        return new Dictionary<string, string>(message.Properties ?? [], StringComparer.Ordinal)
+        {
+            [MessageTypeRules.MessageGroupProperty] = message.MessageGroup,
+        };
+    }
+
+    /// <summary>A message with a <see cref="Message.MessageGroup"/> goes to the queue its group hashes to, as a hash-selector send would.</summary>
+    private static SelectorChoice? MessageGroupChoice(Message? message, MessageData? data = null)
+    {
+        var group = message?.MessageGroup ?? (data?.Properties is { } p && p.TryGetValue(MessageTypeRules.MessageGroupProperty, out var g) ? g : null);
+        return group is null ? null : new SelectorChoice(SelectMessageQueueByHash.Instance, message ?? new Message(), group);
+    }
 
     private static void CheckWritable(TopicRoute route)
     {

@@ -44,6 +44,8 @@ internal static class ScheduledMessages
         {
             throw new MQException(MQErrorCode.InvalidArgument, $"topic '{route.Topic}' is not writable (permission {route.Permission})");
         }
+        // A FIFO topic takes no delayed message: it would be stored out of its message group's send order.
+        MessageTypeRules.CheckFitsTopic(route.Topic, route.MessageType, TopicMessageType.Delay);
         if (destination.QueueId >= route.Queues)
         {
             throw new MQException(MQErrorCode.QueueNotFound, $"topic '{route.Topic}' has queues 0 to {route.Queues - 1}; queue {destination.QueueId} does not exist");

@@ -32,6 +32,7 @@ public static class SiloBuilderExtensions
             .Validate(o => DelayTableIsValid(o.DelayLevels), "OrleansMQ:DelayLevels must be 1 to 64 delays such as \"1s 5s 10s 30s 1m\" (units ms, s, m, h, d)")
             .Validate(o => o.TimerHorizon > TimeSpan.Zero && o.TimerHorizon <= OrleansMQ.Delay.ScheduleTopics.MaxTimerHorizon, "OrleansMQ:TimerHorizon must be positive and at most 30 days")
             .Validate(o => o.ScheduleWakeInterval > TimeSpan.Zero, "OrleansMQ:ScheduleWakeInterval must be positive")
+            .Validate(o => o.QueueLockLease >= TimeSpan.FromMilliseconds(200), "OrleansMQ:QueueLockLease must be at least 200 ms")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.Postgres).Build());
         builder.Services.AddSingleton<GroupCommitWriter>();
@@ -43,6 +44,8 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<RetentionSweeper>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionService>();
         builder.AddOrleansMQSchedules();
+        builder.Services.AddSingleton<IConsumerGroupStore, PostgresConsumerGroupStore>();
+        builder.Services.AddSingleton<IBroadcastOffsetStore, PostgresBroadcastOffsetStore>();
         return builder;
     }
 

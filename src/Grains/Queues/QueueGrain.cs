@@ -91,6 +91,7 @@ internal sealed partial class QueueGrain(
         foreach (var message in request.Messages)
         {
             MessageRules.Check(message, _options.MaxBodyBytes);
+            MessageTypeRules.CheckFitsTopic(_topic, config.MessageType, message);
             bytes += MessageRules.SizeOf(message);
         }
         // A single message is bounded by its own rules (body and properties); the batch limit is for several.

@@ -50,8 +50,14 @@ internal sealed class PostgresOffsetStore(NpgsqlDataSource dataSource) : IOffset
 
     public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("DELETE FROM omq_consumer_offset WHERE topic = $1");
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
-        await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
+        // Broadcasting instances' offsets (sql/004) go with the topic too: a re-created topic starts over.
+        await using var batch = dataSource.CreateBatch();
+        foreach (var table in new[] { "omq_consumer_offset", "omq_broadcast_offset" })
+        {
+            var command = new NpgsqlBatchCommand($"DELETE FROM {table} WHERE topic = $1");
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
+            batch.BatchCommands.Add(command);
+        }
+        await StoreErrors.Guard(() => batch.ExecuteNonQueryAsync(cancellationToken));
     }
 }

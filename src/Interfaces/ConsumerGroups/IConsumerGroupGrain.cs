@@ -10,9 +10,23 @@ public interface IConsumerGroupGrain : IGrainWithStringKey
     /// <summary>Registers or refreshes an instance; returns the current membership.</summary>
     Task<GroupMembership> Heartbeat(ConsumerHeartbeat heartbeat);
 
-    /// <summary>Removes an instance at once (graceful shutdown).</summary>
+    /// <summary>Removes an instance at once (graceful shutdown), releasing its queue locks.</summary>
     Task<GroupMembership> Unregister(string clientId);
 
     /// <summary>The live instances.</summary>
     Task<IReadOnlyList<ConsumerInstanceInfo>> GetInstances();
+
+    /// <summary>
+    /// Locks (or renews) orderly-consumption locks of queues for an instance, as RocketMQ's lockBatchMQ: returns the
+    /// queues now locked by it and how long it may treat them as locked, counted from when it sent the request.
+    /// A queue locked by another live instance is not granted; see docs/ordered.md for the lease rules.
+    /// </summary>
+    Task<QueueLockResult> LockBatch(string clientId, IReadOnlyList<Messages.MessageQueue> queues);
+
+    /// <summary>
+    /// Releases an instance's locks on the queues (after it committed their offsets) and tells the others at once.
+    /// <paramref name="handoverOffsets"/>: the offsets it committed, handed to the next holder with its lock, so the
+    /// next holder starts after them even if an older commit of the previous holder reached the queue grain late.
+    /// </summary>
+    Task UnlockBatch(string clientId, IReadOnlyList<Messages.MessageQueue> queues, IReadOnlyDictionary<Messages.MessageQueue, long>? handoverOffsets = null);
 }

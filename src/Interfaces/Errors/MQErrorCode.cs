@@ -56,4 +56,8 @@ public enum MQErrorCode
     MessageNotFound = 24,
     /// <summary>The consumer group has live instances; the operation needs it stopped (as Kafka's offset reset).</summary>
     ConsumerGroupActive = 38,
+    /// <summary>The message's kind does not fit the topic's message type (e.g. a delay or transaction message sent to a FIFO topic).</summary>
+    MessageTypeMismatch = 30,
+    /// <summary>Another live instance of the broadcasting group already uses this instance name (broadcast offsets are kept per instance name).</summary>
+    InstanceNameInUse = 31,
 }

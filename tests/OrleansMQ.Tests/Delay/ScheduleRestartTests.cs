@@ -53,12 +53,16 @@ public sealed class ScheduleRestartTests(SiloStopClusterFixture fixture, ITestOu
     private async Task<bool> PlaceOnAsync(IAddressable grain, Func<Task> touch, SiloAddress silo)
     {
         var management = _grains.GetGrain<IManagementGrain>(0);
-        for (var attempt = 0; attempt < 30; attempt++)
+        for (var attempt = 0; attempt < 100; attempt++)
         {
             await touch();
             if (silo.Equals(await management.GetActivationAddress(grain))) return true;
             await management.DeactivateGrain(grain.GetGrainId());
-            await Task.Delay(50);
+            // Wait until the activation is really gone, or the next touch lands on it again (a loaded machine is slow to deactivate).
+            for (var wait = 0; wait < 40 && await management.GetActivationAddress(grain) is not null; wait++)
+            {
+                await Task.Delay(50);
+            }
         }
         return false;
     }

@@ -147,6 +147,32 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public Task<long> CountTopicRowsAsync(string topic) =>
         ScalarAsync("SELECT count(*) FROM omq_topic WHERE name = $1", topic);
 
+    /// <summary>Sets a group's orderly lock horizon, as an earlier activation of its grain would have left it.</summary>
+    public async Task SetLockHorizonAsync(string group, DateTimeOffset horizon)
+    {
+        await using var cmd = DataSource.CreateCommand(
+            "INSERT INTO omq_consumer_group (consumer_group, lock_horizon) VALUES ($1, $2) ON CONFLICT (consumer_group) DO UPDATE SET lock_horizon = EXCLUDED.lock_horizon");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = horizon.UtcDateTime });
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A group's orderly lock horizon, or null.</summary>
+    public async Task<DateTimeOffset?> ReadLockHorizonAsync(string group)
+    {
+        await using var cmd = DataSource.CreateCommand("SELECT lock_horizon FROM omq_consumer_group WHERE consumer_group = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group });
+        return await cmd.ExecuteScalarAsync() is DateTime utc ? new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)) : null;
+    }
+
+    /// <summary>Rows of a group in omq_broadcast_offset (every instance, every queue).</summary>
+    public Task<long> CountBroadcastOffsetsAsync(string group) =>
+        ScalarAsync("SELECT count(*) FROM omq_broadcast_offset WHERE consumer_group = $1", group);
+
+    /// <summary>Rows of a group in omq_consumer_offset.</summary>
+    public Task<long> CountGroupOffsetsAsync(string group) =>
+        ScalarAsync("SELECT count(*) FROM omq_consumer_offset WHERE consumer_group = $1", group);
+
     private async Task<long> ScalarAsync(string sql, params string[] args)
     {
         await using var cmd = DataSource.CreateCommand(sql);

@@ -68,4 +68,8 @@ public static class TestData
             TimeSpan.FromSeconds(30),
             $"{id} to be deactivated");
     }
+
+    /// <summary>The consumer's assigned queues without its group's retry topic (which every clustering consumer also subscribes to).</summary>
+    public static IReadOnlyList<MessageQueue> TopicQueues(this OrleansMQ.Client.PushConsumer consumer) =>
+        [.. consumer.Assignment.Where(q => !OrleansMQ.Retry.RetryRules.IsRetryTopic(q.Topic))];
 }

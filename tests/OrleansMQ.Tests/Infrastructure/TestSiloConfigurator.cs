@@ -15,6 +15,7 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
 
     public static readonly TimeSpan OffsetFlushInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan ConsumerExpiry = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan QueueLockLease = TimeSpan.FromSeconds(4);
     public const int TailCacheMessages = 64;
 
     /// <summary>18 short delay levels (200 ms apart), so retry ladders and every level run in seconds.</summary>
@@ -33,6 +34,7 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
             o.AutoCreateTopics = true;
             o.OffsetFlushInterval = OffsetFlushInterval;
             o.ConsumerExpiry = ConsumerExpiry;
+            o.QueueLockLease = QueueLockLease;
             o.TailCacheMessages = TailCacheMessages;
             o.DelayLevels = DelayLevels;
             o.ScheduleWakeInterval = ScheduleWakeInterval;

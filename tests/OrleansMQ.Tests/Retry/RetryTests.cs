@@ -156,7 +156,7 @@ public sealed class RetryTests(BrokerClusterFixture fixture, ITestOutputHelper o
         Assert.Equal(MQErrorCode.InvalidDelayLevel, badLevel.Code);
         Assert.Equal(MQErrorCode.InvalidArgument, (await Assert.ThrowsAsync<MQException>(() => _admin.ListDeadLettersAsync(group, 0, 0))).Code);
         Assert.Equal(MQErrorCode.ReservedName, Assert.Throws<MQException>(() => { _ = _admin.ListDeadLettersAsync("%DLQ%x"); }).Code);
-        var options = new PushConsumerOptions { ConsumerGroup = "g", MaxReconsumeTimes = -1 };
+        var options = new PushConsumerOptions { ConsumerGroup = "g", MaxReconsumeTimes = -2 };
         Assert.Equal(MQErrorCode.InvalidArgument, Assert.Throws<MQException>(() => new PushConsumer(_grains, options)).Code);
     }
 }

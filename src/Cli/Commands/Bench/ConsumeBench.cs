@@ -38,15 +38,27 @@ internal static class ConsumeBench
             Description = "Messages per listener call (ConsumeMessageBatchMaxSize)",
             DefaultValueFactory = _ => 1,
         };
+        var orderly = new Option<bool>("--orderly")
+        {
+            Description = "Consume with an orderly listener and check each key's order (topic filled by 'bench produce --orderly')",
+        };
+        var instances = new Option<int>("--instances")
+        {
+            Description = "With --orderly: consumer instances of the group to run in this process",
+            DefaultValueFactory = _ => 1,
+        };
+        var leaveAfter = Durations.Option("--leave-after", TimeSpan.Zero,
+            "With --orderly and --instances 2 or more: stop the first instance gracefully after this long (e.g. 5s) and report the handover time (0: nobody leaves)");
         var json = BenchCommands.JsonOption();
 
         var command = new Command("consume",
             """
             Measure push-consumer throughput (msg/s, MB/s) on a topic filled earlier by 'bench produce'.
             Example: orleansmq bench produce --duration 10s && orleansmq bench consume
+                     orleansmq bench produce --orderly --keys 1000 && orleansmq bench consume --orderly --instances 2 --leave-after 5s
             """)
         {
-            topic, group, duration, from, pullBatch, consumeBatch, json,
+            topic, group, duration, from, pullBatch, consumeBatch, orderly, instances, leaveAfter, json,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -56,6 +68,19 @@ internal static class ConsumeBench
             var fromFirst = parse.GetValue(from) != "last";
             Names.CheckTopic(topicName);
             Names.CheckGroup(groupName);
+            if (parse.GetValue(orderly))
+            {
+                var leave = parse.GetValue(leaveAfter).Value is { Ticks: > 0 } after ? after : (TimeSpan?)null;
+                var count = BenchCommands.AtLeast(parse.GetValue(instances), 1, "--instances");
+                if (leave is not null && count < 2)
+                {
+                    throw CliErrors.BadArgument("--leave-after needs --instances 2 or more: someone has to take the queues over");
+                }
+                await using var orderlyConnection = await CommandActions.ConnectAsync(parse, cancellationToken);
+                return await OrderlyConsumeBench.RunAsync(orderlyConnection, new OrderlyConsumeBench.Settings(
+                    topicName, groupName, longest, fromFirst, BenchCommands.AtLeast(parse.GetValue(pullBatch), 1, "--pull-batch"), count, leave, parse.GetValue(json)),
+                    cancellationToken);
+            }
             await using var connection = await CommandActions.ConnectAsync(parse, cancellationToken);
 
             var status = await connection.CreateAdminClient().GetTopicStatusAsync(topicName, cancellationToken);

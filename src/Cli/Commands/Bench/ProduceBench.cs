@@ -58,6 +58,16 @@ internal sealed class ProduceBench
             Description = "Make every send its own grain call (up to 64 in flight per queue) instead of letting the producer coalesce " +
                           "concurrent sends: measures pipelined single-message calls",
         };
+        var orderly = new Option<bool>("--orderly")
+        {
+            Description = "Ordered sends: every message carries a message group (key-0 … key-N-1, see --keys) and each key's messages are sent one after " +
+                          "the other, so they are stored in send order; the body starts with 'key:seq' for 'bench consume --orderly' to check",
+        };
+        var keys = new Option<int>("--keys")
+        {
+            Description = "With --orderly: how many message groups (order ids) to spread the messages over",
+            DefaultValueFactory = _ => 1000,
+        };
         var json = BenchCommands.JsonOption();
 
         var command = new Command("produce",
@@ -67,9 +77,10 @@ internal sealed class ProduceBench
                       orleansmq bench produce --sync --threads 64          (64 one-at-a-time senders)
                       orleansmq bench produce --batch 32 --threads 2       (explicit batches)
                       orleansmq bench produce --no-coalesce                (one grain call per message)
+                      orleansmq bench produce --orderly --keys 1000        (ordered by message group)
             """)
         {
-            topic, queues, threads, size, duration, warmup, window, sync, batch, noCoalesce, json,
+            topic, queues, threads, size, duration, warmup, window, sync, batch, noCoalesce, orderly, keys, json,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -82,7 +93,12 @@ internal sealed class ProduceBench
                 Warmup: parse.GetValue(warmup).Value,
                 Window: BenchCommands.AtLeast(parse.GetValue(window), 1, "--window"),
                 Sync: parse.GetValue(sync),
-                Batch: BenchCommands.AtLeast(parse.GetValue(batch), 1, "--batch"));
+                Batch: BenchCommands.AtLeast(parse.GetValue(batch), 1, "--batch"),
+                Keys: parse.GetValue(orderly) ? BenchCommands.AtLeast(parse.GetValue(keys), 1, "--keys") : 0);
+            if (settings.Keys > 0 && settings.Batch > 1)
+            {
+                throw CliErrors.BadArgument("--orderly sends single messages; leave out --batch");
+            }
             Names.CheckTopic(settings.Topic);
             var bench = new ProduceBench(settings);
             BenchCommands.CheckBody(bench._body);
@@ -113,8 +129,10 @@ internal sealed class ProduceBench
             $"{(elapsed < _settings.Warmup ? $"warm-up {elapsed.TotalSeconds:0}s" : $"measure {(elapsed - _settings.Warmup).TotalSeconds:0}s")}: " +
             $"{BenchProgress.Rate(Interlocked.Read(ref _sentMessages), ref lastCount, ref lastTimestamp)} msg/s, errors {Interlocked.Read(ref _errors)}"))
         {
-            var workers = Enumerable.Range(0, _settings.Threads)
-                .Select(_ => Task.Run(() => _settings.Sync ? SyncSenderAsync(producer, stop) : PipelinedSenderAsync(producer, stop), CancellationToken.None));
+            var workers = _settings.Keys > 0
+                ? OrderedSenders(producer, stop)
+                : Enumerable.Range(0, _settings.Threads)
+                    .Select(_ => Task.Run(() => _settings.Sync ? SyncSenderAsync(producer, stop) : PipelinedSenderAsync(producer, stop), CancellationToken.None));
             await Task.WhenAll(workers);
         }
         cancellationToken.ThrowIfCancellationRequested();
@@ -165,13 +183,41 @@ internal sealed class ProduceBench
         }
     }
 
-    private async Task SendOnceAsync(Producer producer, CancellationTokenSource stop)
+    /// <summary>
+    /// Ordered mode: threads × window senders (one with --sync per thread); sender s owns the keys k with
+    /// k mod senders = s and sends their messages one at a time, so each key's messages are stored in send order.
+    /// </summary>
+    private IEnumerable<Task> OrderedSenders(Producer producer, CancellationTokenSource stop)
+    {
+        var senders = Math.Min(_settings.Keys, _settings.Threads * (_settings.Sync ? 1 : _settings.Window));
+        var sequences = new long[_settings.Keys];
+        var run = Guid.NewGuid().ToString("N")[..8];
+        return Enumerable.Range(0, senders).Select(s => Task.Run(async () =>
+        {
+            for (var k = s; !stop.IsCancellationRequested; k += senders)
+            {
+                if (k >= _settings.Keys) k = s;
+                var key = $"key-{k}";
+                var header = System.Text.Encoding.ASCII.GetBytes($"{run}/{key}:{sequences[k]++}|");
+                var body = new byte[Math.Max(_settings.Size, header.Length)];
+                header.CopyTo(body, 0);
+                _body.AsSpan(0, body.Length - header.Length).CopyTo(body.AsSpan(header.Length));
+                await SendOnceAsync(producer, stop, new Message(_settings.Topic, body) { MessageGroup = key });
+            }
+        }, CancellationToken.None));
+    }
+
+    private async Task SendOnceAsync(Producer producer, CancellationTokenSource stop, Message? ordered = null)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             // In-flight sends are not cancelled at the end: their latency still counts if they finish in time.
-            if (_settings.Batch == 1)
+            if (ordered is not null)
+            {
+                await producer.SendAsync(ordered, CancellationToken.None);
+            }
+            else if (_settings.Batch == 1)
             {
                 await producer.SendAsync(new Message(_settings.Topic, _body), CancellationToken.None);
             }
@@ -207,7 +253,8 @@ internal sealed class ProduceBench
     }
 
     private string Mode() =>
-        (_settings.Sync ? "sync" : $"pipelined window {_settings.Window}") + (_settings.Batch > 1 ? $", batches of {_settings.Batch}" : "");
+        (_settings.Sync ? "sync" : $"pipelined window {_settings.Window}") + (_settings.Batch > 1 ? $", batches of {_settings.Batch}" : "")
+        + (_settings.Keys > 0 ? $", orderly over {_settings.Keys} keys ({Math.Min(_settings.Keys, _settings.Threads * (_settings.Sync ? 1 : _settings.Window))} senders, one send per key at a time)" : "");
 
     private BenchReport Report()
     {
@@ -226,5 +273,5 @@ internal sealed class ProduceBench
             .FirstError(_firstError);
     }
 
-    private sealed record Settings(string Topic, int Queues, int Threads, int Size, TimeSpan Duration, TimeSpan Warmup, int Window, bool Sync, int Batch);
+    private sealed record Settings(string Topic, int Queues, int Threads, int Size, TimeSpan Duration, TimeSpan Warmup, int Window, bool Sync, int Batch, int Keys);
 }

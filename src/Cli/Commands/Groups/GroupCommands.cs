@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OrleansMQ.Cli.Common;
+using OrleansMQ.Messages;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Cli.Commands.Groups;
@@ -7,7 +8,7 @@ namespace OrleansMQ.Cli.Commands.Groups;
 /// <summary><c>orleansmq group progress | describe | reset-offset</c>: mqadmin consumerProgress, consumerConnection and resetOffsetByTime.</summary>
 internal static class GroupCommands
 {
-    public static Command Create() => new("group", "Inspect consumer groups (progress, live instances) and move their offsets")
+    public static Command Create() => new("group", "Inspect consumer groups (progress, live instances with their queues and locks) and move their offsets")
     {
         Progress(),
         Describe(),
@@ -42,19 +43,26 @@ internal static class GroupCommands
     private static Command Describe()
     {
         var group = GroupName();
-        var command = new Command("describe", "Live consumer instances of a group: client id, host, subscriptions, last heartbeat (mqadmin consumerConnection)") { group };
+        var command = new Command("describe",
+            "Live consumer instances of a group: client id, instance name, host, message model, consume mode, allocation strategy, " +
+            "assigned queues, held orderly locks, subscriptions, last heartbeat (mqadmin consumerConnection + consumerStatus)") { group };
         command.SetBrokerAction(parse => Names.CheckGroup(parse.GetValue(group)), async (parse, connection, cancellationToken) =>
         {
             var name = parse.GetRequiredValue(group);
             var instances = await connection.CreateAdminClient().GetGroupInstancesAsync(name, cancellationToken);
-            var table = Output.NewTable("Client Id", "Host", "Model", "Subscriptions", "Last Heartbeat");
+            var table = Output.NewTable("Client Id", "Instance", "Host", "Model", "Mode", "Strategy", "Queues", "Locks", "Subscriptions", "Last Heartbeat");
             foreach (var instance in instances.OrderBy(i => i.ClientId, StringComparer.Ordinal))
             {
                 var subscriptions = string.Join(Environment.NewLine, instance.Subscriptions.Select(s => $"{s.Topic} [{s.Expression}]"));
-                table.AddPlainRow(instance.ClientId, instance.Host ?? "-", instance.MessageModel.ToString(), subscriptions, Output.Time(instance.LastHeartbeat));
+                table.AddPlainRow(instance.ClientId, instance.InstanceName ?? "-", instance.Host ?? "-", instance.MessageModel.ToString(),
+                    instance.Orderly ? "orderly" : "concurrently", instance.AllocateStrategy ?? "-",
+                    QueueList(instance.Assignment), instance.Orderly ? QueueList(instance.Locks) : "-", subscriptions, Output.Time(instance.LastHeartbeat));
             }
             Output.Write(table);
-            Output.Line($"{instances.Count} live instance(s) in group {name}");
+            Output.Line($"{instances.Count} live instance(s) in group {name}" +
+                        (instances.Count > 0 ? $"; model {string.Join("/", instances.Select(i => i.MessageModel).Distinct())}" +
+                                               $", strategy {string.Join("/", instances.Select(i => i.AllocateStrategy ?? "-").Distinct())}" +
+                                               $", {instances.Sum(i => i.Locks.Count)} queue lock(s) held" : ""));
             return ExitCodes.Ok;
         });
         return command;
@@ -95,4 +103,11 @@ internal static class GroupCommands
             });
         return command;
     }
+
+    /// <summary>Queues grouped by topic: <c>orders:0,1,2</c>, one topic per line; "-" for none.</summary>
+    internal static string QueueList(IReadOnlyList<MessageQueue> queues) =>
+        queues.Count == 0
+            ? "-"
+            : string.Join(Environment.NewLine, queues.GroupBy(q => q.Topic, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => $"{g.Key}:{string.Join(",", g.Select(q => q.QueueId).Order())}"));
 }

@@ -43,15 +43,29 @@ internal static class ConsumeCommand
         {
             Description = "Keep consuming until Ctrl-C (ignores --idle-exit)",
         };
+        var orderly = new Option<bool>("--orderly")
+        {
+            Description = "Consume orderly: one queue at a time in offset order, only while holding its broker lock (messages of one --message-group arrive in send order)",
+        };
+        var broadcast = new Option<bool>("--broadcast")
+        {
+            Description = "Broadcasting: this instance gets every message of the topic, with its own offsets kept under --instance",
+        };
+        var instance = new Option<string>("--instance")
+        {
+            Description = "Instance name (broadcasting offsets are kept per instance name; default: the host name)",
+        };
 
         var command = new Command("consume",
             """
             Print messages of a topic for a consumer group, then commit exactly the printed ones (per queue: last printed offset + 1).
             Stops after --count messages, after --idle-exit without a message, or with --follow on Ctrl-C (committing first).
+            --orderly consumes each queue in order under its broker lock; --broadcast gives this instance every message.
             Example: orleansmq consume orders --group billing --count 10 --json | jq .body
+                     orleansmq consume orders --group shipping --orderly --follow
             """)
         {
-            topic, group, count, from, tagExpression, json, idleExit, follow,
+            topic, group, count, from, tagExpression, json, idleExit, follow, orderly, broadcast, instance,
         };
         command.SetBrokerAction(parse =>
         {
@@ -65,6 +79,21 @@ internal static class ConsumeCommand
         async (parse, connection, cancellationToken) =>
         {
             var limit = parse.GetValue(count);
+            if (parse.GetValue(orderly) || parse.GetValue(broadcast))
+            {
+                // The push consumer's orderly listener and broadcasting model; it commits what its listener consumed.
+                return await PushConsumeRun.ExecuteAsync(connection, new PushConsumeRun.Settings(
+                    Topic: parse.GetRequiredValue(topic),
+                    Group: parse.GetRequiredValue(group),
+                    TagExpression: parse.GetValue(tagExpression) ?? "*",
+                    Limit: limit ?? int.MaxValue,
+                    IdleExit: parse.GetValue(follow) ? null : parse.GetValue(idleExit).Value,
+                    Json: parse.GetValue(json),
+                    FromFirst: parse.GetValue(from) != "last",
+                    Orderly: parse.GetValue(orderly),
+                    Broadcast: parse.GetValue(broadcast),
+                    InstanceName: parse.GetValue(instance)), cancellationToken);
+            }
             var run = new ConsumeRun(
                 Topic: parse.GetRequiredValue(topic),
                 Limit: limit ?? int.MaxValue,
@@ -97,7 +126,7 @@ internal static class ConsumeCommand
         return command;
     }
 
-    private sealed record ConsumeRun(string Topic, int Limit, TimeSpan? IdleExit, bool Json)
+    internal sealed record ConsumeRun(string Topic, int Limit, TimeSpan? IdleExit, bool Json)
     {
         // Per queue, the offset after the last printed message: what the group commits on exit.
         private readonly Dictionary<MessageQueue, long> _nextOffsets = [];

@@ -42,6 +42,11 @@ internal static class SendCommand
             Description = "Number of messages to send, one after the other",
             DefaultValueFactory = _ => 1,
         };
+        var messageGroup = new Option<string>("--message-group", "-g")
+        {
+            Description = $"Message group of an ordered message: messages of one group go to one queue and are consumed in send order; '{SequencePlaceholder}' is replaced as in --body",
+            HelpName = "group",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per sent message instead of a text line" };
         var schedule = new ScheduleOptions();
 
@@ -50,9 +55,10 @@ internal static class SendCommand
             Send messages synchronously and print where each was stored (msgId, queue, offset).
             Example: orleansmq send orders --body 'order {i}' --tag created --keys order-{i} --prop region=eu --count 3
             Delayed: --delay-level 3 (10 s with the default table), --deliver-after 90s, --deliver-at 2030-01-01T12:00:00Z
+            Ordered: --message-group order-42 (one queue per group, consumed in send order)
             """)
         {
-            topic, body, bodyFile, tag, keys, properties, count, json, schedule.DelayLevel, schedule.DeliverAfter, schedule.DeliverAt,
+            topic, body, bodyFile, tag, keys, properties, count, messageGroup, json, schedule.DelayLevel, schedule.DeliverAfter, schedule.DeliverAt,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -67,6 +73,7 @@ internal static class SendCommand
             var keyTemplates = SplitKeys(parse.GetValue(keys));
             var propertyTemplates = ParseProperties(parse.GetValue(properties));
             var tagValue = parse.GetValue(tag);
+            var groupTemplate = parse.GetValue(messageGroup);
             var asJson = parse.GetValue(json);
             var when = schedule.Read(parse);
 
@@ -80,6 +87,7 @@ internal static class SendCommand
                     DelayLevel = when.DelayLevel,
                     DeliverAt = when.DeliverAt,
                     DeliverAfter = when.DeliverAfter,
+                    MessageGroup = groupTemplate?.Replace(SequencePlaceholder, sequence, StringComparison.Ordinal),
                 };
                 foreach (var (key, value) in propertyTemplates)
                 {

@@ -19,7 +19,7 @@ namespace OrleansMQ.Client;
 /// Messages from the retry topic reach the listener with their original topic (RocketMQ's resetRetryAndNamespace).
 /// </para>
 /// </summary>
-internal sealed class ConsumeMessageConcurrentlyService
+internal sealed class ConsumeMessageConcurrentlyService : IConsumeMessageService
 {
     private readonly IMessageListenerConcurrently _listener;
     private readonly string _group;

@@ -124,6 +124,15 @@ internal sealed class ProcessQueue
         return added;
     }
 
+    /// <summary>The first <paramref name="max"/> cached messages in offset order (an orderly consumer's next batch); not removed.</summary>
+    public IReadOnlyList<MessageExt> PeekFirst(int max)
+    {
+        lock (_gate)
+        {
+            return [.. _messages.Values.Take(max)];
+        }
+    }
+
     /// <summary>Forgets consumed messages; returns the new <see cref="OffsetToCommit"/>.</summary>
     public long RemoveMessages(IEnumerable<MessageExt> consumed)
     {

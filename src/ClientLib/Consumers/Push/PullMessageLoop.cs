@@ -20,7 +20,9 @@ internal sealed class PullMessageLoop
     private readonly IGrainFactory _grains;
     private readonly PushConsumerOptions _options;
     private readonly SubscriptionTable _subscriptions;
-    private readonly ConsumeMessageConcurrentlyService _consumeService;
+    private readonly IConsumeMessageService _consumeService;
+    private readonly IConsumerOffsetStore _offsets;
+    private readonly OrderlyQueueLocks? _locks;
     private readonly Action _requestRebalance;
     private readonly ILogger _logger;
     private long _flowControlTimes;
@@ -29,12 +31,16 @@ internal sealed class PullMessageLoop
     /// <param name="options">The consumer's settings.</param>
     /// <param name="subscriptions">The tag expression of each topic.</param>
     /// <param name="consumeService">Where pulled messages go.</param>
+    /// <param name="offsets">Where the start offset comes from (and whether pulls carry commits).</param>
+    /// <param name="locks">For an orderly consumer: a queue is pulled only while locked (and its start offset read only once locked).</param>
     /// <param name="requestRebalance">Called when a queue's topic or queue is gone, so the rebalance drops it without waiting for its interval.</param>
     /// <param name="logger">Where pull failures are reported.</param>
     public PullMessageLoop(
-        IGrainFactory grains, PushConsumerOptions options, SubscriptionTable subscriptions, ConsumeMessageConcurrentlyService consumeService,
-        Action requestRebalance, ILogger logger)
+        IGrainFactory grains, PushConsumerOptions options, SubscriptionTable subscriptions, IConsumeMessageService consumeService,
+        IConsumerOffsetStore offsets, OrderlyQueueLocks? locks, Action requestRebalance, ILogger logger)
     {
+        _offsets = offsets;
+        _locks = locks;
         _requestRebalance = requestRebalance;
         _grains = grains;
         _options = options;
@@ -52,10 +58,22 @@ internal sealed class PullMessageLoop
         {
             try
             {
+                if (_locks is not null && !_locks.IsLocked(queue))
+                {
+                    // Orderly: nothing is pulled (or read as start offset) before the lock is ours; the previous owner
+                    // flushed its offset before releasing it.
+                    await _locks.AcquireAsync(queue, () => !processQueue.IsDropped, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 if (!processQueue.IsStarted)
                 {
-                    var start = await QueueCalls.ResolveStartOffsetAsync(_grains, queue, group, _options.ConsumeFromWhere, _options.ConsumeTimestamp, _logger, cancellationToken)
-                        .ConfigureAwait(false);
+                    var start = await _offsets.ResolveStartOffsetAsync(queue, cancellationToken).ConfigureAwait(false);
+                    if (_locks?.TakeHandoverOffset(queue) is { } handedOver && handedOver > start)
+                    {
+                        // The previous holder's last commit was overtaken by an older one of its own: start after what it consumed.
+                        await _offsets.CommitAsync(queue, handedOver, flush: true, cancellationToken).ConfigureAwait(false);
+                        start = handedOver;
+                    }
                     processQueue.AdvanceTo(start);
                     processQueue.LastCommittedOffset = start;
                     continue;
@@ -71,7 +89,7 @@ internal sealed class PullMessageLoop
                     continue;
                 }
                 var commit = processQueue.OffsetToCommit;
-                var commitOffset = commit >= 0 && commit != processQueue.LastCommittedOffset ? commit : -1;
+                var commitOffset = _offsets.CommitsRideOnPulls && commit >= 0 && commit != processQueue.LastCommittedOffset ? commit : -1;
                 var request = new PullRequest(
                     group, processQueue.NextOffset, _options.PullBatchSize, _subscriptions.PullFilter(queue.Topic), commitOffset, _options.PullSuspendTimeout);
                 var result = await QueueCalls.PullAsync(_grains, queue, request, cancellationToken).ConfigureAwait(false);

@@ -9,7 +9,9 @@ namespace OrleansMQ.Client;
 /// Receives messages through a listener, as RocketMQ's DefaultMQPushConsumer: long-polling pulls under the hood,
 /// with flow control, concurrent listener invocations, and offsets committed as messages are consumed.
 /// Instances of one <see cref="ConsumerOptions.ConsumerGroup"/> divide the subscribed queues among themselves
-/// (clustering).
+/// (clustering), or each consume all of them with their own offsets (<see cref="PushConsumerOptions.MessageModel"/>
+/// Broadcasting). With an <see cref="IMessageListenerOrderly"/> each queue is consumed in order, one call at a time,
+/// only while this instance holds the queue's broker lock (docs/ordered.md).
 /// </summary>
 /// <example>
 /// <code>
@@ -45,13 +47,17 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     private readonly SendBackService _sendBack;
     private readonly ConcurrentDictionary<MessageQueue, AssignedQueue> _queues = new();
     private IMessageListenerConcurrently? _listener;
-    private ConsumeMessageConcurrentlyService? _consumeService;
+    private IMessageListenerOrderly? _orderlyListener;
+    private IConsumeMessageService? _consumeService;
+    private IConsumerOffsetStore? _offsets;
+    private OrderlyQueueLocks? _locks;
     private PullMessageLoop? _pullLoop;
     private CancellationTokenSource? _stop;
     private Task _persistLoop = Task.CompletedTask;
+    private readonly ConcurrentDictionary<MessageQueue, Task> _pendingHandovers = new();
 
     /// <summary>A push consumer calling the broker through <paramref name="grains"/>.</summary>
-    /// <exception cref="MQException">InvalidGroupName / ReservedName / InvalidArgument for bad options (Broadcasting is not supported yet).</exception>
+    /// <exception cref="MQException">InvalidGroupName / ReservedName / InvalidArgument for bad options.</exception>
     public PushConsumer(IGrainFactory grains, PushConsumerOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
@@ -61,7 +67,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         _grains = grains;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<PushConsumer>();
         _lifecycle = new ConsumerLifecycle(grains, _options, this, _logger);
-        _sendBack = new SendBackService(grains, _options.ConsumerGroup, _options.MaxReconsumeTimes);
+        _sendBack = new SendBackService(grains, _options.ConsumerGroup, _options.ConcurrentMaxReconsumeTimes);
     }
 
     /// <summary>The consumer group.</summary>
@@ -89,6 +95,29 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
             throw new MQException(MQErrorCode.InvalidArgument, "register the message listener before StartAsync");
         }
         _listener = listener;
+        _orderlyListener = null;
+    }
+
+    /// <summary>
+    /// Sets an orderly listener instead (RocketMQ's MessageListenerOrderly): each queue is consumed by one invocation
+    /// at a time, in offset order, only while this instance holds the queue's broker lock. See docs/ordered.md.
+    /// </summary>
+    public void RegisterMessageListener(IMessageListenerOrderly listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        if (!_lifecycle.IsCreated)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, "register the message listener before StartAsync");
+        }
+        _orderlyListener = listener;
+        _listener = null;
+    }
+
+    /// <summary>Sets an orderly listener as a delegate. A thrown exception counts as <see cref="ConsumeOrderlyStatus.SuspendCurrentQueueAMoment"/>.</summary>
+    public void RegisterMessageListener(Func<IReadOnlyList<MessageExt>, ConsumeOrderlyContext, CancellationToken, Task<ConsumeOrderlyStatus>> listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        RegisterMessageListener(new DelegateOrderlyListener(listener));
     }
 
     /// <summary>Sets the listener as a delegate; required before <see cref="StartAsync"/>. A thrown exception counts as <see cref="ConsumeResult.ReconsumeLater"/>.</summary>
@@ -126,6 +155,10 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     async Task IQueueAssignmentListener.OnAssignmentChangedAsync(IReadOnlyList<MessageQueue> assigned, IReadOnlyList<MessageQueue> revoked, CancellationToken cancellationToken)
     {
         await Task.WhenAll(revoked.Select(queue => RevokeAsync(queue, cancellationToken))).ConfigureAwait(false);
+        if (_stop!.IsCancellationRequested)
+        {
+            return; // stopping: no new pull loops
+        }
         foreach (var queue in assigned)
         {
             var processQueue = new ProcessQueue(queue);
@@ -135,19 +168,37 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         }
     }
 
+    IReadOnlyList<MessageQueue> IQueueAssignmentListener.HeldLocks => _locks?.Held ?? [];
+
+    void IQueueAssignmentListener.OnQueuesUnlocked() => _locks?.OnQueuesUnlocked();
+
     private void Prepare()
     {
-        var listener = _listener ?? throw new MQException(MQErrorCode.InvalidArgument, "register a message listener before StartAsync");
+        if (_listener is null && _orderlyListener is null)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, "register a message listener before StartAsync");
+        }
         _stop = new CancellationTokenSource();
+        _offsets = IConsumerOffsetStore.For(_grains, _options, _logger);
         var clustering = _options.MessageModel == ConsumerGroups.MessageModel.Clustering;
         if (clustering)
         {
             // RocketMQ's copySubscription: a clustering consumer also consumes its group's retry topic.
             _lifecycle.Subscriptions.Add(Validation.Names.RetryTopic(_options.ConsumerGroup), "*");
         }
-        _consumeService = new ConsumeMessageConcurrentlyService(listener, _options.ConsumerGroup, _options.ConsumeThreadCount, _options.ConsumeMessageBatchMaxSize, _logger,
-            clustering ? _sendBack : null);
-        _pullLoop = new PullMessageLoop(_grains, _options, _lifecycle.Subscriptions, _consumeService, _lifecycle.RequestRebalance, _logger);
+        if (_orderlyListener is not null)
+        {
+            _options.ConsumeOrderly = true;
+            // Broadcasting instances all consume every queue: locks would only make them exclude each other.
+            _locks = clustering ? new OrderlyQueueLocks(_grains, _options, _logger) : null;
+            _consumeService = new ConsumeMessageOrderlyService(_orderlyListener, _options, _locks, clustering ? _sendBack : null, _logger);
+        }
+        else
+        {
+            _consumeService = new ConsumeMessageConcurrentlyService(_listener!, _options.ConsumerGroup, _options.ConsumeThreadCount, _options.ConsumeMessageBatchMaxSize, _logger,
+                clustering ? _sendBack : null);
+        }
+        _pullLoop = new PullMessageLoop(_grains, _options, _lifecycle.Subscriptions, _consumeService, _offsets, _locks, _lifecycle.RequestRebalance, _logger);
         _consumeService.Start();
     }
 
@@ -155,6 +206,35 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     {
         var stop = _stop!.Token;
         _persistLoop = Task.Run(() => PersistOffsetsAsync(stop), CancellationToken.None);
+        if (_locks is not null)
+        {
+            var renew = Task.Run(() => RenewLocksAsync(_locks, stop), CancellationToken.None);
+            _persistLoop = Task.WhenAll(_persistLoop, renew);
+        }
+    }
+
+    /// <summary>Renews the locks of the assigned queues (RocketMQ's lockMQPeriodically).</summary>
+    private async Task RenewLocksAsync(OrderlyQueueLocks locks, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(locks.RenewInterval, stop).ConfigureAwait(false);
+                try
+                {
+                    await locks.RenewAsync([.. _queues.Keys], _queues.ContainsKey, stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _logger.RenewFailed(_options.ConsumerGroup, BrokerErrors.ToPublic(ex, "renew queue locks").Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
     }
 
     /// <summary>A revoked queue: stop pulling, let running listeners finish (bounded), commit, forget.</summary>
@@ -168,18 +248,56 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         await assigned.Cancellation.CancelAsync().ConfigureAwait(false);
         await assigned.PullLoop.ConfigureAwait(false);
         assigned.Cancellation.Dispose();
+        var drained = true;
         try
         {
-            await assigned.ProcessQueue.WhenNoListenersAsync().WaitAsync(RevokedQueueDrainTimeout, cancellationToken).ConfigureAwait(false);
+            // Not the rebalance loop's token either: a stop arriving now must still let the in-flight message finish,
+            // or the queue's next owner would get it again.
+            await assigned.ProcessQueue.WhenNoListenersAsync().WaitAsync(RevokedQueueDrainTimeout, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
             // Their messages stay uncommitted: the queue's next owner delivers them again.
+            drained = false;
             _logger.RevokedQueueListenersStillRunning(_options.ConsumerGroup, queue.ToString());
         }
         // Not the rebalance loop's token: a stop arriving now must not skip the commit the queue's next owner starts from.
         using var bounded = new CancellationTokenSource(ConsumerLifecycle.ShutdownCallTimeout);
         await CommitAsync(assigned.ProcessQueue, flush: true, bounded.Token).ConfigureAwait(false);
+        if (_locks is not null)
+        {
+            await HandOverAsync(_locks, assigned.ProcessQueue, drained, bounded.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Orderly handover of a revoked queue: its in-flight message finished and its offset is flushed, so the lock is
+    /// released at once and the new owner (told by the group grain) starts exactly after it. If the listener is still
+    /// running, the lock is kept until it ends, so the new owner never consumes the queue alongside it.
+    /// </summary>
+    private async Task HandOverAsync(OrderlyQueueLocks locks, ProcessQueue processQueue, bool drained, CancellationToken cancellationToken)
+    {
+        var queue = processQueue.Queue;
+        if (drained)
+        {
+            await locks.UnlockAsync(queue, processQueue.OffsetToCommit, cancellationToken).ConfigureAwait(false);
+            _logger.HandedOver(_options.ConsumerGroup, queue.ToString(), processQueue.OffsetToCommit);
+            return;
+        }
+        _logger.RevokedOrderlyListenerStillRunning(_options.ConsumerGroup, queue.ToString());
+        locks.Forget(queue);
+        // A graceful stop waits for this before unregistering (which releases every lock of this instance).
+        _pendingHandovers[queue] = Task.Run(async () =>
+        {
+            await processQueue.WhenNoListenersAsync().ConfigureAwait(false);
+            using var bounded = new CancellationTokenSource(ConsumerLifecycle.ShutdownCallTimeout);
+            await CommitAsync(processQueue, flush: true, bounded.Token).ConfigureAwait(false);
+            if (!_queues.ContainsKey(queue))
+            {
+                await locks.UnlockAsync(queue, processQueue.OffsetToCommit, bounded.Token).ConfigureAwait(false); // unless it came back to us meanwhile
+            }
+            _pendingHandovers.TryRemove(queue, out _);
+        }, CancellationToken.None);
     }
 
     /// <summary>Stops pulling and the listeners; with <paramref name="graceful"/>, commits every queue durably too.</summary>
@@ -199,6 +317,19 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         if (_consumeService is not null)
         {
             await _consumeService.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        if (graceful && !_pendingHandovers.IsEmpty)
+        {
+            using var handovers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            handovers.CancelAfter(ConsumerLifecycle.ShutdownCallTimeout);
+            try
+            {
+                await Task.WhenAll(_pendingHandovers.Values).WaitAsync(handovers.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Unregistering releases their locks anyway; their in-flight messages may be delivered again.
+            }
         }
         if (graceful)
         {
@@ -243,7 +374,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         }
         try
         {
-            await QueueCalls.CommitOffsetAsync(_grains, processQueue.Queue, _options.ConsumerGroup, offset, flush, cancellationToken).ConfigureAwait(false);
+            await _offsets!.CommitAsync(processQueue.Queue, offset, flush, cancellationToken).ConfigureAwait(false);
             processQueue.LastCommittedOffset = offset;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -260,6 +391,13 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     }
 
     private sealed record AssignedQueue(ProcessQueue ProcessQueue, CancellationTokenSource Cancellation, Task PullLoop);
+
+    private sealed class DelegateOrderlyListener(Func<IReadOnlyList<MessageExt>, ConsumeOrderlyContext, CancellationToken, Task<ConsumeOrderlyStatus>> listener)
+        : IMessageListenerOrderly
+    {
+        public Task<ConsumeOrderlyStatus> ConsumeMessageAsync(IReadOnlyList<MessageExt> messages, ConsumeOrderlyContext context, CancellationToken cancellationToken) =>
+            listener(messages, context, cancellationToken);
+    }
 
     private sealed class DelegateListener(Func<IReadOnlyList<MessageExt>, ConsumeConcurrentlyContext, CancellationToken, Task<ConsumeResult>> listener)
         : IMessageListenerConcurrently

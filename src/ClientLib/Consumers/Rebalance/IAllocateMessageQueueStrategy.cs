@@ -37,15 +37,7 @@ public sealed class AllocateMessageQueueAveragely : IAllocateMessageQueueStrateg
     {
         ArgumentNullException.ThrowIfNull(allQueues);
         ArgumentNullException.ThrowIfNull(allClientIds);
-        var index = -1;
-        for (var i = 0; i < allClientIds.Count; i++)
-        {
-            if (string.Equals(allClientIds[i], currentClientId, StringComparison.Ordinal))
-            {
-                index = i;
-                break;
-            }
-        }
+        var index = AllocationMath.IndexOf(allClientIds, currentClientId);
         if (index < 0 || allQueues.Count == 0)
         {
             return [];

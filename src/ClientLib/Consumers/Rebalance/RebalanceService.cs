@@ -14,6 +14,14 @@ internal interface IQueueAssignmentListener
     /// <paramref name="revoked"/> first (the new owner starts from their committed offsets), then start <paramref name="assigned"/>.
     /// </summary>
     Task OnAssignmentChangedAsync(IReadOnlyList<MessageQueue> assigned, IReadOnlyList<MessageQueue> revoked, CancellationToken cancellationToken);
+
+    /// <summary>The orderly queue locks the instance holds now (re-asserted on every heartbeat).</summary>
+    IReadOnlyList<MessageQueue> HeldLocks => [];
+
+    /// <summary>The group grain announced that some queue locks were released.</summary>
+    void OnQueuesUnlocked()
+    {
+    }
 }
 
 /// <summary>
@@ -45,6 +53,10 @@ internal sealed class RebalanceService
     private IReadOnlyList<MessageQueue> _assignment = [];
     private long _membershipVersion = long.MinValue;
     private Task? _loop;
+    private IConsumerGroupObserver? _observer;
+
+    // Orleans holds an observer object only weakly: this field keeps it alive as long as the service.
+    private ConsumerGroupObserver? _observerTarget;
 
     public RebalanceService(IGrainFactory grains, ConsumerOptions options, SubscriptionTable subscriptions, IQueueAssignmentListener listener, ILogger logger)
     {
@@ -63,7 +75,19 @@ internal sealed class RebalanceService
     /// <exception cref="MQException">BrokerUnavailable when the first heartbeat fails.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var membership = await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+        // The group grain pushes membership changes and released locks here, so no change waits for a poll.
+        _observerTarget = new ConsumerGroupObserver(RequestRebalance, _listener.OnQueuesUnlocked);
+        _observer = _grains.CreateObjectReference<IConsumerGroupObserver>(_observerTarget);
+        GroupMembership membership;
+        try
+        {
+            membership = await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            DeleteObserver();
+            throw;
+        }
         try
         {
             await RebalanceAsync(membership, cancellationToken).ConfigureAwait(false);
@@ -104,6 +128,23 @@ internal sealed class RebalanceService
         _stop.Dispose();
     }
 
+    private void DeleteObserver()
+    {
+        if (_observer is not null)
+        {
+            try
+            {
+                _grains.DeleteObjectReference<IConsumerGroupObserver>(_observer);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ObjectDisposedException)
+            {
+                // the client is gone already
+            }
+            _observer = null;
+            _observerTarget = null;
+        }
+    }
+
     /// <summary>Leaves the group at once, so the others rebalance without waiting for this instance's heartbeat to expire. Best effort.</summary>
     public async Task UnregisterAsync(CancellationToken cancellationToken)
     {
@@ -116,6 +157,10 @@ internal sealed class RebalanceService
         catch (Exception ex)
         {
             _logger.UnregisterFailed(_options.ClientId, _options.ConsumerGroup, ex.Message);
+        }
+        finally
+        {
+            DeleteObserver();
         }
     }
 
@@ -169,7 +214,15 @@ internal sealed class RebalanceService
     private Task<GroupMembership> HeartbeatAsync(CancellationToken cancellationToken)
     {
         var heartbeat = new ConsumerHeartbeat(
-            _options.ClientId, _subscriptions.ToHeartbeat(), _options.Model, _options.ConsumeFromWhere, Environment.MachineName);
+            _options.ClientId, _subscriptions.ToHeartbeat(), _options.Model, _options.ConsumeFromWhere, Environment.MachineName)
+        {
+            Observer = _observer,
+            Assignment = Assignment,
+            HeldLocks = _listener.HeldLocks,
+            AllocateStrategy = _options.Model == MessageModel.Broadcasting ? "BROADCAST" : _options.AllocateMessageQueueStrategy.Name,
+            InstanceName = _options.InstanceName,
+            Orderly = _options.Orderly,
+        };
         return BrokerErrors.Call(() => _group.Heartbeat(heartbeat), $"send a heartbeat to group '{_options.ConsumerGroup}'", cancellationToken);
     }
 
@@ -180,9 +233,11 @@ internal sealed class RebalanceService
         IReadOnlyList<MessageQueue> allocated;
         try
         {
-            // Per topic, as RocketMQ's rebalanceByTopic: a group's one-queue retry topic must not shift the split of its other topics.
-            allocated = [.. allQueues.GroupBy(q => q.Topic, StringComparer.Ordinal).SelectMany(topic =>
-                _options.AllocateMessageQueueStrategy.Allocate(_options.ConsumerGroup, _options.ClientId, [.. topic], clientIds))];
+            // Broadcasting: every instance consumes every queue. Clustering: per topic, as RocketMQ's rebalanceByTopic,
+            // so a group's one-queue retry topic does not shift the split of its other topics.
+            allocated = _options.Model == MessageModel.Broadcasting
+                ? allQueues
+                : [.. allQueues.GroupBy(q => q.Topic, StringComparer.Ordinal).SelectMany(topic => AllocateTopic([.. topic], clientIds, membership.Assignments))];
         }
         catch (Exception ex)
         {
@@ -200,6 +255,14 @@ internal sealed class RebalanceService
                 string.Join(", ", mine), string.Join(", ", assigned), string.Join(", ", revoked));
             await _listener.OnAssignmentChangedAsync(assigned, revoked, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _assignment, mine);
+            _membershipVersion = membership.Version;
+            // Report the new share at once: `group describe` and the sticky allocation of the others read it.
+            membership = await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+            if (membership.Version != _membershipVersion)
+            {
+                RequestRebalance();
+            }
+            return;
         }
         _membershipVersion = membership.Version;
     }
@@ -236,5 +299,19 @@ internal sealed class RebalanceService
         }
         queues.Sort();
         return queues;
+    }
+
+    /// <summary>One topic's queues for this instance, by the configured strategy (sticky ones see who holds which queue of the topic).</summary>
+    private IReadOnlyList<MessageQueue> AllocateTopic(
+        IReadOnlyList<MessageQueue> queues, IReadOnlyList<string> clientIds, IReadOnlyDictionary<string, IReadOnlyList<MessageQueue>>? assignments)
+    {
+        if (_options.AllocateMessageQueueStrategy is not IAllocateMessageQueueStrategyWithAssignments sticky)
+        {
+            return _options.AllocateMessageQueueStrategy.Allocate(_options.ConsumerGroup, _options.ClientId, queues, clientIds);
+        }
+        var topic = queues[0].Topic;
+        var current = (assignments ?? new Dictionary<string, IReadOnlyList<MessageQueue>>()).ToDictionary(
+            a => a.Key, a => (IReadOnlyList<MessageQueue>)[.. a.Value.Where(q => q.Topic == topic)], StringComparer.Ordinal);
+        return sticky.Allocate(_options.ConsumerGroup, _options.ClientId, queues, clientIds, current);
     }
 }

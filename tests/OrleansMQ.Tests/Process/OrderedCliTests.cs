@@ -1,0 +1,58 @@
+using System.Text.Json;
+using OrleansMQ.Tests.Infrastructure;
+using static OrleansMQ.Tests.Infrastructure.TestData;
+
+namespace OrleansMQ.Tests.Process;
+
+/// <summary>The ordered and broadcasting commands as a user runs them: FIFO topic, send --message-group, consume --orderly / --broadcast.</summary>
+[Collection(ProcessCollection.Name)]
+public sealed class OrderedCliTests(SiloProcessFixture fixture)
+{
+    private static void AssertOk(ProcessResult result) => Assert.True(result.ExitCode == 0, result.ToString());
+
+    [Fact]
+    public async Task Send_with_a_message_group_and_consume_orderly_keep_send_order_and_a_fifo_topic_refuses_delay_messages()
+    {
+        var topic = UniqueName("cli-fifo");
+        var create = await fixture.CliAsync("topic", "create", topic, "--queues", "4", "--type", "fifo");
+        AssertOk(create);
+        Assert.Contains("type fifo", Assert.Single(create.StdoutLines));
+
+        var send = await fixture.CliAsync("send", topic, "--body", "step {i}", "--message-group", "order-42", "--count", "5", "--json");
+        AssertOk(send);
+        var queues = send.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("queueId").GetInt32()).Distinct().ToList();
+        Assert.Single(queues); // one message group, one queue
+
+        var delay = await fixture.CliAsync("send", topic, "--body", "x", "--delay-level", "3");
+        Assert.Equal(2, delay.ExitCode);
+        Assert.StartsWith("error: MessageTypeMismatch:", Assert.Single(delay.StderrLines));
+
+        var consume = await fixture.CliAsync("consume", topic, "--group", UniqueName("g"), "--orderly", "--count", "5", "--json");
+        AssertOk(consume);
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => $"step {i}"),
+            consume.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("body").GetString()));
+    }
+
+    [Fact]
+    public async Task Two_broadcasting_instances_each_print_every_message_and_a_rerun_resumes_after_them()
+    {
+        var topic = UniqueName("cli-bc");
+        var group = UniqueName("g");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "m{i}", "--count", "4"));
+
+        var runs = await Task.WhenAll(
+            fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "one", "--count", "4", "--idle-exit", "20s"),
+            fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "two", "--count", "4", "--idle-exit", "20s"));
+        foreach (var run in runs)
+        {
+            AssertOk(run);
+            Assert.Equal(4, run.StdoutLines.Count);
+        }
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "late", "--count", "1"));
+        // Resumed from its own offsets: the first message it prints is the new one, not m1 again.
+        var again = await fixture.CliAsync("consume", topic, "--group", group, "--broadcast", "--instance", "one", "--count", "1", "--idle-exit", "20s");
+        AssertOk(again);
+        Assert.Contains("body=\"late\"", Assert.Single(again.StdoutLines));
+    }
+}
