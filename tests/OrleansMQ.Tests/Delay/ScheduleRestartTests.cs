@@ -23,18 +23,27 @@ public sealed class ScheduleRestartTests(SiloStopClusterFixture fixture, ITestOu
     public async Task Delayed_and_timer_messages_survive_the_stop_of_the_silo_hosting_their_schedules()
     {
         var topic = await _grains.CreateTopicAsync("delay-restart", 1);
+        // The schedules go to the silo that stops before anything is scheduled: placing them can take a while on a
+        // loaded machine, and the messages must still be waiting when the silo goes.
+        var secondary = fixture.Cluster.SecondarySilos[0];
+        var levelGrain = _grains.GetGrain<IDelayLevelGrain>(Level);
+        var levelThere = await PlaceOnAsync(levelGrain, () => levelGrain.GetStatus(), secondary.SiloAddress);
+        var timersThere = true;
+        for (var queueId = 0; queueId < ScheduleTopics.TimerQueues; queueId++)
+        {
+            var timerGrain = _grains.GetGrain<ITimerGrain>(queueId);
+            timersThere &= await PlaceOnAsync(timerGrain, () => timerGrain.GetStatus(), secondary.SiloAddress);
+        }
+        output.WriteLine($"level grain on the stopped silo: {levelThere}, timer grains: {timersThere}");
+        Assert.True(levelThere && timersThere, "the schedules could not be placed on the silo this test stops, so it would prove nothing");
+
         await using var producer = new Producer(_grains);
         var delayed = await producer.SendAsync(new Message(topic, "delayed") { DelayLevel = Level });
         var timerDue = DateTimeOffset.UtcNow.AddSeconds(3);
         var timed = await producer.SendAsync(new Message(topic, "timed") { DeliverAt = timerDue });
-
-        var secondary = fixture.Cluster.SecondarySilos[0];
-        var levelGrain = _grains.GetGrain<IDelayLevelGrain>(Level);
-        var timerGrain = _grains.GetGrain<ITimerGrain>(timed.ScheduleQueue!.QueueId);
-        var levelThere = await PlaceOnAsync(levelGrain, () => levelGrain.GetStatus(), secondary.SiloAddress);
-        var timerThere = await PlaceOnAsync(timerGrain, () => timerGrain.GetStatus(), secondary.SiloAddress);
-        output.WriteLine($"level grain on the stopped silo: {levelThere}, timer grain: {timerThere}");
-        Assert.True(levelThere && timerThere, "the schedules could not be placed on the silo this test stops, so it would prove nothing");
+        var management = _grains.GetGrain<IManagementGrain>(0);
+        Assert.Equal(secondary.SiloAddress, await management.GetActivationAddress(levelGrain));
+        Assert.Equal(secondary.SiloAddress, await management.GetActivationAddress(_grains.GetGrain<ITimerGrain>(timed.ScheduleQueue!.QueueId)));
         Assert.Empty(await ReadAllAsync(_grains, topic, 1));
 
         await fixture.Cluster.StopSiloAsync(secondary);
