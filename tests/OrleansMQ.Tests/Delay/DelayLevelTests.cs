@@ -15,11 +15,6 @@ namespace OrleansMQ.Tests.Delay;
 [Collection(BrokerCollection.Name)]
 public sealed class DelayLevelTests(BrokerClusterFixture fixture, ITestOutputHelper output)
 {
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(20);
-
-    /// <summary>The lateness every delivery must stay under on this 2-core machine shared with other work (typically it is a few ms).</summary>
-    private static readonly TimeSpan LatenessBound = TimeSpan.FromMilliseconds(1500);
-
     private readonly IClusterClient _grains = fixture.Client;
 
     [Fact]

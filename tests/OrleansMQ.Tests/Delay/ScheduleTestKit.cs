@@ -7,6 +7,12 @@ namespace OrleansMQ.Tests.Delay;
 /// <summary>Reading what schedules delivered: every message of a topic's queues, polled until enough arrived.</summary>
 internal static class ScheduleTestKit
 {
+    /// <summary>How long a test waits for scheduled messages to arrive.</summary>
+    public static readonly TimeSpan Guard = TimeSpan.FromSeconds(20);
+
+    /// <summary>The lateness every delivery must stay under on this 2-core machine shared with other work (typically it is a few ms).</summary>
+    public static readonly TimeSpan LatenessBound = TimeSpan.FromMilliseconds(1500);
+
     /// <summary>Pulls every queue of <paramref name="topic"/> from offset 0 until <paramref name="count"/> messages are there (or the guard passes).</summary>
     public static async Task<IReadOnlyList<MessageExt>> WaitForMessagesAsync(IGrainFactory grains, string topic, int queues, int count, TimeSpan guard)
     {

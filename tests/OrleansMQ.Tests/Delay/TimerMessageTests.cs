@@ -11,9 +11,6 @@ namespace OrleansMQ.Tests.Delay;
 [Collection(BrokerCollection.Name)]
 public sealed class TimerMessageTests(BrokerClusterFixture fixture, ITestOutputHelper output)
 {
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(20);
-    private static readonly TimeSpan LatenessBound = TimeSpan.FromMilliseconds(1500);
-
     private readonly IClusterClient _grains = fixture.Client;
 
     [Fact]
