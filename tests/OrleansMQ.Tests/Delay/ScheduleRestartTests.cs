@@ -58,11 +58,13 @@ public sealed class ScheduleRestartTests(SiloStopClusterFixture fixture, ITestOu
         await fixture.Cluster.StartAdditionalSiloAsync();
     }
 
-    /// <summary>Re-activates <paramref name="grain"/> until it lives on <paramref name="silo"/> (placement is random); false if it never does.</summary>
+    /// <summary>Re-activates <paramref name="grain"/> until it lives on <paramref name="silo"/> (placement is random); false if it does not within 30 s.</summary>
     private async Task<bool> PlaceOnAsync(IAddressable grain, Func<Task> touch, SiloAddress silo)
     {
         var management = _grains.GetGrain<IManagementGrain>(0);
-        for (var attempt = 0; attempt < 100; attempt++)
+        // Placement may keep choosing one silo for a while (a silo that just joined is not yet offered); give it time.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
         {
             await touch();
             if (silo.Equals(await management.GetActivationAddress(grain))) return true;
@@ -72,6 +74,7 @@ public sealed class ScheduleRestartTests(SiloStopClusterFixture fixture, ITestOu
             {
                 await Task.Delay(50);
             }
+            await Task.Delay(100);
         }
         return false;
     }
