@@ -4,7 +4,7 @@ using OrleansMQ.Messages;
 namespace OrleansMQ.Grains.Storage;
 
 /// <summary>The query paths on omq_message: msg_id and keys indexes (sql/005), the primary key for the rest.</summary>
-internal sealed class PostgresMessageQueryStore(NpgsqlDataSource dataSource) : IMessageQueryStore
+internal sealed class PostgresMessageQueryStore(NpgsqlDataSource dataSource, IMessageStore messages) : IMessageQueryStore
 {
     private const string Columns = PostgresMessageStore.Columns;
 
@@ -46,20 +46,14 @@ internal sealed class PostgresMessageQueryStore(NpgsqlDataSource dataSource) : I
 
     public async Task<long> SearchOffsetAsync(string topic, int queueId, DateTimeOffset time, CancellationToken cancellationToken = default)
     {
-        await using var connection = await StoreErrors.Guard(() => dataSource.OpenConnectionAsync(cancellationToken).AsTask());
-        var (first, _) = await FirstFromAsync(connection, topic, queueId, 0, cancellationToken);
-        if (first is null)
+        var bounds = await messages.GetBoundsAsync(topic, queueId, cancellationToken);
+        if (bounds.NextOffset == 0)
         {
             return 0;
         }
-        await using var last = new NpgsqlCommand(
-            "SELECT queue_offset FROM omq_message WHERE topic = $1 AND queue_id = $2 ORDER BY queue_offset DESC LIMIT 1", connection);
-        AddQueue(last, topic, queueId, 0);
-        last.Parameters.RemoveAt(2);
-        var lastOffset = (long)(await StoreErrors.Guard(() => last.ExecuteScalarAsync(cancellationToken)))!;
-
+        await using var connection = await StoreErrors.Guard(() => dataSource.OpenConnectionAsync(cancellationToken).AsTask());
         // Invariant: every row below lo was stored before time; the row at or after hi (if any) was not.
-        long lo = first.Value, hi = lastOffset + 1;
+        long lo = bounds.MinOffset, hi = bounds.NextOffset;
         while (lo < hi)
         {
             var mid = lo + (hi - lo) / 2;
