@@ -30,7 +30,7 @@ internal sealed class MessageQueryGrain(IMessageQueryStore store, ITopicStore to
     public async Task<MessageExt?> QueryByOffset(string topic, int queueId, long offset)
     {
         var config = await RequireTopicAsync(topic);
-        QueryRules.CheckQueue(config, queueId);
+        config.CheckQueueId(queueId);
         if (offset < 0)
         {
             throw new MQException(MQErrorCode.InvalidArgument, $"offset {offset} is negative; queue offsets start at 0");
@@ -41,22 +41,13 @@ internal sealed class MessageQueryGrain(IMessageQueryStore store, ITopicStore to
     public async Task<long> SearchOffset(string topic, int queueId, DateTimeOffset time)
     {
         var config = await RequireTopicAsync(topic);
-        QueryRules.CheckQueue(config, queueId);
+        config.CheckQueueId(queueId);
         return await store.SearchOffsetAsync(topic, queueId, time);
     }
 
     private async Task<TopicConfig> RequireTopicAsync(string topic)
     {
         Names.CheckExistingTopic(topic);
-        var record = await topics.GetAsync(topic);
-        if (record is null)
-        {
-            throw new MQException(MQErrorCode.TopicNotFound, $"topic '{topic}' does not exist");
-        }
-        if (record.IsDeleted)
-        {
-            throw new MQException(MQErrorCode.TopicDeleted, $"topic '{topic}' was deleted at {record.DeletedAt:u}");
-        }
-        return record.Config;
+        return TopicRecord.RequireLive(await topics.GetAsync(topic), topic);
     }
 }

@@ -304,19 +304,9 @@ internal sealed partial class QueueGrain(
                 _committed.Clear();
             }
         }
-        if (_topicRecord is null)
-        {
-            throw new MQException(MQErrorCode.TopicNotFound, $"topic '{_topic}' does not exist");
-        }
-        if (_topicRecord.IsDeleted)
-        {
-            throw new MQException(MQErrorCode.TopicDeleted, $"topic '{_topic}' was deleted at {_topicRecord.DeletedAt:u}; create it again to use it");
-        }
-        if (_queueId < 0 || _queueId >= _topicRecord.Config.Queues)
-        {
-            throw new MQException(MQErrorCode.QueueNotFound, $"topic '{_topic}' has queues 0 to {_topicRecord.Config.Queues - 1}; queue {_queueId} does not exist");
-        }
-        return _topicRecord.Config;
+        var config = TopicRecord.RequireLive(_topicRecord, _topic);
+        config.CheckQueueId(_queueId);
+        return config;
     }
 
     private long CommitInMemory(string group, long offset)

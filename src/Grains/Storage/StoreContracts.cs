@@ -24,6 +24,20 @@ internal readonly record struct QueueBounds(long MinOffset, long NextOffset, Dat
 internal sealed record TopicRecord(TopicConfig Config, DateTimeOffset? DeletedAt)
 {
     public bool IsDeleted => DeletedAt is not null;
+
+    /// <summary>The config of a live topic; TopicNotFound (with <paramref name="notFoundHint"/>) or TopicDeleted otherwise.</summary>
+    public static TopicConfig RequireLive(TopicRecord? record, string topic, string notFoundHint = "")
+    {
+        if (record is null)
+        {
+            throw new MQException(MQErrorCode.TopicNotFound, $"topic '{topic}' does not exist{notFoundHint}");
+        }
+        if (record.IsDeleted)
+        {
+            throw new MQException(MQErrorCode.TopicDeleted, $"topic '{topic}' was deleted at {record.DeletedAt:u}; create it again to use it");
+        }
+        return record.Config;
+    }
 }
 
 /// <summary>The message log. One Postgres implementation; grains see RocketMQ semantics, never SQL.</summary>

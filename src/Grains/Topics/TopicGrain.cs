@@ -129,19 +129,8 @@ internal sealed partial class TopicGrain(
     /// <summary>Clients may not create system topics (%RETRY%…, %DLQ%…); the broker creates those itself.</summary>
     private void CheckName() => Names.CheckTopic(Name);
 
-    private TopicConfig RequireLive()
-    {
-        if (_record is null)
-        {
-            var hint = _options.AutoCreateTopics ? "" : " (auto-creation is off on this broker: create it with 'orleansmq topic create')";
-            throw new MQException(MQErrorCode.TopicNotFound, $"topic '{Name}' does not exist{hint}");
-        }
-        if (_record.IsDeleted)
-        {
-            throw new MQException(MQErrorCode.TopicDeleted, $"topic '{Name}' was deleted at {_record.DeletedAt:u}; create it again to use it");
-        }
-        return _record.Config;
-    }
+    private TopicConfig RequireLive() => TopicRecord.RequireLive(_record, Name,
+        _options.AutoCreateTopics ? "" : " (auto-creation is off on this broker: create it with 'orleansmq topic create')");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} created with {Queues} queues")]
     private partial void LogCreated(string topic, int queues);

@@ -1,4 +1,3 @@
-using OrleansMQ.Topics;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Queries;
@@ -36,15 +35,6 @@ public static class QueryRules
         if (maxResults is < 1 or > MaxResults)
         {
             throw new MQException(MQErrorCode.InvalidArgument, $"max results {maxResults} is out of range; allowed 1 to {MaxResults}");
-        }
-    }
-
-    /// <summary>Throws QueueNotFound unless the topic has that queue.</summary>
-    public static void CheckQueue(TopicConfig config, int queueId)
-    {
-        if (queueId < 0 || queueId >= config.Queues)
-        {
-            throw new MQException(MQErrorCode.QueueNotFound, $"topic '{config.Name}' has queues 0 to {config.Queues - 1}; queue {queueId} does not exist");
         }
     }
 }

@@ -28,6 +28,15 @@ public sealed record TopicConfig(
     [property: Id(3)] TopicMessageType MessageType = TopicMessageType.Normal,
     [property: Id(4)] int RetentionHours = 72)
 {
+    /// <summary>Throws QueueNotFound unless the topic has a queue <paramref name="queueId"/>.</summary>
+    public void CheckQueueId(int queueId)
+    {
+        if (queueId < 0 || queueId >= Queues)
+        {
+            throw new MQException(MQErrorCode.QueueNotFound, $"topic '{Name}' has queues 0 to {Queues - 1}; queue {queueId} does not exist");
+        }
+    }
+
     /// <summary>When the topic was created.</summary>
     [Id(5)]
     public DateTimeOffset CreatedAt { get; init; }
