@@ -95,25 +95,15 @@ public sealed class SiloStopTests(SiloStopClusterFixture fixture, ITestOutputHel
         output.WriteLine($"stored {allIds.Count} rows for {acks.Count} acknowledged messages");
     }
 
-    /// <summary>
-    /// Activates the queue grains and, while none of them landed on <paramref name="silo"/>, re-activates
-    /// the others (placement chooses again each time). Returns how many live there.
-    /// </summary>
+    /// <summary>Puts every other queue grain of <paramref name="topic"/> on <paramref name="silo"/>; returns how many live there.</summary>
     private async Task<int> PlaceSomeQueuesOnAsync(string topic, SiloAddress silo)
     {
-        var management = _grains.GetGrain<IManagementGrain>(0);
-        for (var attempt = 0; ; attempt++)
+        var there = 0;
+        for (var q = 0; q < Queues; q += 2)
         {
-            var elsewhere = new List<IQueueGrain>();
-            for (var q = 0; q < Queues; q++)
-            {
-                var queue = _grains.Queue(topic, q);
-                await queue.GetStatus();
-                if (!silo.Equals(await management.GetActivationAddress(queue))) elsewhere.Add(queue);
-            }
-            var there = Queues - elsewhere.Count;
-            if (there >= 2 || attempt == 20) return there;
-            foreach (var queue in elsewhere) await management.DeactivateGrain(queue.GetGrainId());
+            var queue = _grains.Queue(topic, q);
+            if (await fixture.PlaceOnAsync(queue, () => queue.GetStatus(), silo)) there++;
         }
+        return there;
     }
 }

@@ -23,16 +23,15 @@ public sealed class ScheduleRestartTests(SiloStopClusterFixture fixture, ITestOu
     public async Task Delayed_and_timer_messages_survive_the_stop_of_the_silo_hosting_their_schedules()
     {
         var topic = await _grains.CreateTopicAsync("delay-restart", 1);
-        // The schedules go to the silo that stops before anything is scheduled: placing them can take a while on a
-        // loaded machine, and the messages must still be waiting when the silo goes.
+        // The schedules go to the silo that stops before anything is scheduled.
         var secondary = fixture.Cluster.SecondarySilos[0];
         var levelGrain = _grains.GetGrain<IDelayLevelGrain>(Level);
-        var levelThere = await PlaceOnAsync(levelGrain, () => levelGrain.GetStatus(), secondary.SiloAddress);
+        var levelThere = await fixture.PlaceOnAsync(levelGrain, () => levelGrain.GetStatus(), secondary.SiloAddress);
         var timersThere = true;
         for (var queueId = 0; queueId < ScheduleTopics.TimerQueues; queueId++)
         {
             var timerGrain = _grains.GetGrain<ITimerGrain>(queueId);
-            timersThere &= await PlaceOnAsync(timerGrain, () => timerGrain.GetStatus(), secondary.SiloAddress);
+            timersThere &= await fixture.PlaceOnAsync(timerGrain, () => timerGrain.GetStatus(), secondary.SiloAddress);
         }
         output.WriteLine($"level grain on the stopped silo: {levelThere}, timer grains: {timersThere}");
         Assert.True(levelThere && timersThere, "the schedules could not be placed on the silo this test stops, so it would prove nothing");
@@ -56,26 +55,5 @@ public sealed class ScheduleRestartTests(SiloStopClusterFixture fixture, ITestOu
         output.WriteLine($"delivered {(fromLevel.StoredAt - delayed.StoredAt - TimeSpan.FromSeconds(3)).TotalMilliseconds:0} ms and {(fromTimer.StoredAt - timerDue).TotalMilliseconds:0} ms after due");
 
         await fixture.Cluster.StartAdditionalSiloAsync();
-    }
-
-    /// <summary>Re-activates <paramref name="grain"/> until it lives on <paramref name="silo"/> (placement is random); false if it does not within 30 s.</summary>
-    private async Task<bool> PlaceOnAsync(IAddressable grain, Func<Task> touch, SiloAddress silo)
-    {
-        var management = _grains.GetGrain<IManagementGrain>(0);
-        // Placement may keep choosing one silo for a while (a silo that just joined is not yet offered); give it time.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            await touch();
-            if (silo.Equals(await management.GetActivationAddress(grain))) return true;
-            await management.DeactivateGrain(grain.GetGrainId());
-            // Wait until the activation is really gone, or the next touch lands on it again (a loaded machine is slow to deactivate).
-            for (var wait = 0; wait < 40 && await management.GetActivationAddress(grain) is not null; wait++)
-            {
-                await Task.Delay(50);
-            }
-            await Task.Delay(100);
-        }
-        return false;
     }
 }
