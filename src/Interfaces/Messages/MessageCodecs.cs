@@ -9,32 +9,43 @@ using Orleans.Serialization.WireProtocol;
 namespace OrleansMQ.Messages;
 
 /// <summary>
-/// Orleans codec for <see cref="MessageData"/>: the whole message as one length-prefixed field.
+/// An Orleans codec that writes a whole message as one length-prefixed field.
 /// </summary>
 /// <remarks>
-/// The generated codec gave every string, key list, property map and body of a message its own tracked reference, so a
+/// The generated codecs gave every string, key list, property map and body of a message its own tracked reference, so a
 /// batch of 32 messages passed Orleans' 64 inline references and every call grew a fresh reference dictionary: about a
 /// fifth of a consumer's CPU went to that bookkeeping (dotnet-trace of <c>bench consume</c>). One field per message
 /// keeps a batch of up to 64 messages inline. The message is still tracked as one reference, as strings are, so a
 /// message that appears twice in a graph is written once.
 /// </remarks>
-[RegisterSerializer]
-public sealed class MessageDataCodec : IFieldCodec<MessageData>
+/// <typeparam name="T">The message type.</typeparam>
+public abstract class OneFieldMessageCodec<T> : IFieldCodec<T>
+    where T : class
 {
+    private readonly MessageWire.Decoder<T> _decode;
+
+    private protected OneFieldMessageCodec() => _decode = Read;
+
+    private protected abstract int SizeOf(T value);
+
+    private protected abstract void Write(ref MessageWire.SpanWriter output, T value);
+
+    private protected abstract T Read(ref MessageWire.SpanReader input);
+
     /// <inheritdoc/>
-    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] MessageData value)
+    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] T value)
         where TBufferWriter : IBufferWriter<byte>
     {
         if (ReferenceCodec.TryWriteReferenceField(ref writer, fieldIdDelta, expectedType, value)) return;
-        writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(MessageData), WireType.LengthPrefixed);
+        writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(T), WireType.LengthPrefixed);
         // Null was written as a null reference above.
-        var size = MessageWire.SizeOf(value!);
+        var size = SizeOf(value!);
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
             var span = buffer.AsSpan(0, size);
             var output = new MessageWire.SpanWriter(span);
-            MessageWire.Write(ref output, value!);
+            Write(ref output, value!);
             writer.WriteVarUInt32((uint)size);
             writer.Write(span);
         }
@@ -45,52 +56,36 @@ public sealed class MessageDataCodec : IFieldCodec<MessageData>
     }
 
     /// <inheritdoc/>
-    public MessageData ReadValue<TInput>(ref Reader<TInput> reader, Field field)
+    public T ReadValue<TInput>(ref Reader<TInput> reader, Field field)
     {
-        if (field.WireType == WireType.Reference) return ReferenceCodec.ReadReference<MessageData, TInput>(ref reader, field)!;
+        if (field.WireType == WireType.Reference) return ReferenceCodec.ReadReference<T, TInput>(ref reader, field)!;
         field.EnsureWireType(WireType.LengthPrefixed);
-        var result = MessageWire.ReadPayload(ref reader, static (ref MessageWire.SpanReader input) => MessageWire.ReadData(ref input));
+        var result = MessageWire.ReadPayload(ref reader, _decode);
         ReferenceCodec.RecordObject(reader.Session, result);
         return result;
     }
 }
 
-/// <summary>Orleans codec for <see cref="MessageExt"/>: the whole message as one length-prefixed field (see <see cref="MessageDataCodec"/>).</summary>
+/// <summary>Orleans codec for <see cref="MessageData"/>, one field per message.</summary>
 [RegisterSerializer]
-public sealed class MessageExtCodec : IFieldCodec<MessageExt>
+public sealed class MessageDataCodec : OneFieldMessageCodec<MessageData>
 {
-    /// <inheritdoc/>
-    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] MessageExt value)
-        where TBufferWriter : IBufferWriter<byte>
-    {
-        if (ReferenceCodec.TryWriteReferenceField(ref writer, fieldIdDelta, expectedType, value)) return;
-        writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(MessageExt), WireType.LengthPrefixed);
-        // Null was written as a null reference above.
-        var size = MessageWire.SizeOf(value!);
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            var span = buffer.AsSpan(0, size);
-            var output = new MessageWire.SpanWriter(span);
-            MessageWire.Write(ref output, value!);
-            writer.WriteVarUInt32((uint)size);
-            writer.Write(span);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    private protected override int SizeOf(MessageData value) => MessageWire.SizeOf(value);
 
-    /// <inheritdoc/>
-    public MessageExt ReadValue<TInput>(ref Reader<TInput> reader, Field field)
-    {
-        if (field.WireType == WireType.Reference) return ReferenceCodec.ReadReference<MessageExt, TInput>(ref reader, field)!;
-        field.EnsureWireType(WireType.LengthPrefixed);
-        var result = MessageWire.ReadPayload(ref reader, static (ref MessageWire.SpanReader input) => MessageWire.ReadExt(ref input));
-        ReferenceCodec.RecordObject(reader.Session, result);
-        return result;
-    }
+    private protected override void Write(ref MessageWire.SpanWriter output, MessageData value) => MessageWire.Write(ref output, value);
+
+    private protected override MessageData Read(ref MessageWire.SpanReader input) => MessageWire.ReadData(ref input);
+}
+
+/// <summary>Orleans codec for <see cref="MessageExt"/>, one field per message.</summary>
+[RegisterSerializer]
+public sealed class MessageExtCodec : OneFieldMessageCodec<MessageExt>
+{
+    private protected override int SizeOf(MessageExt value) => MessageWire.SizeOf(value);
+
+    private protected override void Write(ref MessageWire.SpanWriter output, MessageExt value) => MessageWire.Write(ref output, value);
+
+    private protected override MessageExt Read(ref MessageWire.SpanReader input) => MessageWire.ReadExt(ref input);
 }
 
 /// <summary>
