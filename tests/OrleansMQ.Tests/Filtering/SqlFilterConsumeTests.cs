@@ -194,4 +194,41 @@ public sealed class SqlFilterConsumeTests(BrokerClusterFixture fixture)
 
         Assert.Empty(polled);
     }
+
+    [Fact]
+    public async Task The_README_SQL_example_runs_as_written()
+    {
+        await _admin.CreateTopicAsync("Orders", 4);
+        var connection = new { Grains = (IGrainFactory)_grains };
+        await using var producer = new Producer(connection.Grains, new ProducerOptions { ProducerGroup = "shop" });
+
+        // README:begin sql-filter (README.md shows exactly these lines; the next test keeps them equal)
+        await producer.SendAsync(new Message("Orders", "order 43 created") { Properties = { ["amount"] = "250", ["region"] = "eu" } });
+
+        await using var bigOrders = new PushConsumer(connection.Grains, new PushConsumerOptions { ConsumerGroup = "big-orders" });
+        bigOrders.Subscribe("Orders", MessageSelector.BySql("amount > 100 AND region IN ('eu', 'us')"));
+        bigOrders.RegisterMessageListener((messages, context, ct) =>
+        {
+            foreach (var m in messages) Console.WriteLine($"big order: {m.GetProperty("amount")} {m.BodyAsString()}");
+            return Task.FromResult(ConsumeResult.Success);
+        });
+        await bigOrders.StartAsync();
+        // README:end
+
+        var instance = Assert.Single(await _admin.GetGroupInstancesAsync("big-orders"));
+        Assert.Contains(new Subscription("Orders", "amount > 100 AND region IN ('eu', 'us')", ExpressionType.Sql92), instance.Subscriptions);
+    }
+
+    [Fact]
+    public void The_README_SQL_example_is_the_code_the_test_above_runs()
+    {
+        var source = File.ReadAllLines(Path.Combine(ProcessRunner.RepositoryRoot, "tests", "OrleansMQ.Tests", "Filtering", "SqlFilterConsumeTests.cs"));
+        var begin = Array.FindIndex(source, line => line.TrimStart().StartsWith("// README:begin sql-filter", StringComparison.Ordinal));
+        var end = Array.FindIndex(source, begin + 1, line => line.Trim() == "// README:end");
+        var indent = source[begin].Length - source[begin].TrimStart().Length;
+        var snippet = string.Join("\n", source[(begin + 1)..end].Select(line => line.Length >= indent ? line[indent..] : line.TrimStart()));
+        var readme = File.ReadAllText(Path.Combine(ProcessRunner.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
+
+        Assert.True(readme.Contains(snippet, StringComparison.Ordinal), $"README.md should show the SQL filter example exactly as the test runs it:\n{snippet}");
+    }
 }
