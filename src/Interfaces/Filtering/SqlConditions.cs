@@ -11,32 +11,32 @@ internal abstract class SqlCondition
     public abstract bool? Evaluate(in SqlRow row);
 }
 
-/// <summary><c>a AND b AND …</c>: false if any is false, else unknown if any is unknown.</summary>
-internal sealed class SqlAllOf(IReadOnlyList<SqlCondition> terms) : SqlCondition
+/// <summary>
+/// <c>a AND b AND …</c> (false decides) or <c>a OR b OR …</c> (true decides): a term with the deciding value decides,
+/// else the result is unknown if any term is unknown. Terms are a flat list, so a long chain never recurses deeply.
+/// </summary>
+internal sealed class SqlJunction : SqlCondition
 {
-    public override bool? Evaluate(in SqlRow row)
-    {
-        bool? result = true;
-        foreach (var term in terms)
-        {
-            var value = term.Evaluate(row);
-            if (value == false) return false;
-            if (value is null) result = null;
-        }
-        return result;
-    }
-}
+    private readonly IReadOnlyList<SqlCondition> _terms;
+    private readonly bool _decides;
 
-/// <summary><c>a OR b OR …</c>: true if any is true, else unknown if any is unknown.</summary>
-internal sealed class SqlAnyOf(IReadOnlyList<SqlCondition> terms) : SqlCondition
-{
+    private SqlJunction(IReadOnlyList<SqlCondition> terms, bool decides)
+    {
+        _terms = terms;
+        _decides = decides;
+    }
+
+    public static SqlJunction AllOf(IReadOnlyList<SqlCondition> terms) => new(terms, decides: false);
+
+    public static SqlJunction AnyOf(IReadOnlyList<SqlCondition> terms) => new(terms, decides: true);
+
     public override bool? Evaluate(in SqlRow row)
     {
-        bool? result = false;
-        foreach (var term in terms)
+        bool? result = !_decides;
+        foreach (var term in _terms)
         {
             var value = term.Evaluate(row);
-            if (value == true) return true;
+            if (value == _decides) return _decides;
             if (value is null) result = null;
         }
         return result;

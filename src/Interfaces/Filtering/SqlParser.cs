@@ -57,7 +57,7 @@ internal sealed class SqlParser
         {
             terms.Add(ParseAnd(depth));
         }
-        return terms.Count == 1 ? terms[0] : new SqlAnyOf(terms);
+        return terms.Count == 1 ? terms[0] : SqlJunction.AnyOf(terms);
     }
 
     private SqlCondition ParseAnd(int depth)
@@ -67,7 +67,7 @@ internal sealed class SqlParser
         {
             terms.Add(ParseNot(depth));
         }
-        return terms.Count == 1 ? terms[0] : new SqlAllOf(terms);
+        return terms.Count == 1 ? terms[0] : SqlJunction.AllOf(terms);
     }
 
     private SqlCondition ParseNot(int depth)

@@ -34,15 +34,7 @@ public sealed class SqlFilterConsumeTests(BrokerClusterFixture fixture)
 
     private static string TagOf(int i) => i % 2 == 0 ? "even" : "odd";
 
-    private static PushConsumerOptions PushOptions(string group) => new()
-    {
-        ConsumerGroup = group,
-        ConsumeFromWhere = ConsumeFromWhere.FirstOffset,
-        HeartbeatInterval = TimeSpan.FromSeconds(1),
-        RebalanceInterval = TimeSpan.FromSeconds(2),
-        PullSuspendTimeout = TimeSpan.FromSeconds(2),
-        PersistConsumerOffsetInterval = TimeSpan.FromMilliseconds(500),
-    };
+    private static PushConsumerOptions PushOptions(string group) => Client.PushConsumerTests.Options(group);
 
     /// <summary>A topic with <paramref name="count"/> messages "m{i}" tagged and with properties as above.</summary>
     private async Task<(string Topic, List<SendResult> Sent)> TopicWithMessagesAsync(string prefix, int count, int queues = 2)
