@@ -28,7 +28,7 @@ public sealed record Subscription(
     [property: Id(2)] ExpressionType ExpressionType = ExpressionType.Tag)
 {
     /// <summary>How <c>group describe</c> and logs show it: <c>created || paid</c>, or <c>SQL92: a &gt; 5</c>.</summary>
-    public string Describe() => ExpressionType == ExpressionType.Tag ? Expression : $"{ExpressionType}: {Expression}";
+    public string Describe() => MessageSelector.Describe(ExpressionType, Expression);
 }
 
 /// <summary>

@@ -42,5 +42,13 @@ public sealed record MessageSelector
     public MessageFilter Compile() => MessageFilter.Compile(Type, Expression);
 
     /// <inheritdoc />
-    public override string ToString() => Type == ExpressionType.Tag ? Expression : $"SQL92: {Expression}";
+    public override string ToString() => Describe(Type, Expression);
+
+    /// <summary>How logs, <c>group describe</c> and errors show an expression: tags as written, SQL as <c>SQL92: a &gt; 5</c>.</summary>
+    public static string Describe(ExpressionType type, string expression) => type switch
+    {
+        ExpressionType.Tag => expression,
+        ExpressionType.Sql92 => $"SQL92: {expression}",
+        _ => $"{type}: {expression}",
+    };
 }

@@ -204,6 +204,8 @@ public sealed class SqlFilterTests
         Assert.Same(TagExpression.All, MessageSelector.ByTag(null).Compile());
         Assert.IsType<SqlExpression>(MessageSelector.BySql("a > 1").Compile());
         Assert.Equal("SQL92: a > 1", MessageSelector.BySql(" a > 1 ").ToString());
+        Assert.Equal("SQL92: a > 1", new ConsumerGroups.Subscription("orders", "a > 1", ExpressionType.Sql92).Describe());
+        Assert.Equal("A || B", new ConsumerGroups.Subscription("orders", "A || B").Describe());
         Assert.Throws<MQException>(() => MessageFilter.Compile((ExpressionType)7, "a"));
     }
 }
