@@ -26,8 +26,9 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
-        // The default encoder also escapes < > & ' so a body pasted into HTML by mistake stays inert.
-        Encoder = JavaScriptEncoder.Default,
+        // Readable with curl (quotes and non-ASCII as written). Safe: answers are application/json with nosniff, and
+        // the console page puts them into the DOM as text, never as markup.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     private readonly AdminClient _admin = new(grains);
