@@ -10,6 +10,7 @@
   const noticeBox = document.getElementById('notice');
   let refreshTimer = null;
   let renderToken = 0;
+  let flash = null; // a notice to show on the next page (e.g. "deleted" after leaving the deleted topic's page)
 
   // ---- DOM helpers ------------------------------------------------------------------------------
 
@@ -153,6 +154,7 @@
   async function render() {
     stopRefresh();
     clearMessages();
+    if (flash) { showNotice(flash); flash = null; }
     const { name, args } = route();
     const section = { topic: 'topics', group: 'groups', message: 'messages' }[name] || name;
     for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === section);
@@ -187,6 +189,12 @@
     };
     refreshTimer = setTimeout(tick, REFRESH_MS);
     return h('label', { class: 'muted' }, box, ` auto-refresh every ${REFRESH_MS / 1000} s`);
+  }
+
+  /** Shows a page; the same address again reloads it (the browser fires no hashchange then). */
+  function go(hash) {
+    if (location.hash === hash) render();
+    else location.hash = hash;
   }
 
   function stopRefresh() {
@@ -339,7 +347,7 @@
         link('← all topics', 'topics'), link('send a message', 'send', name),
         h('span', { class: 'grow' }),
         h('button', { class: 'secondary', text: 'Refresh', onclick: () => act(load) }),
-        h('button', { class: 'danger', text: 'Delete topic', onclick: () => deleteTopic(name, async () => { location.hash = '#/topics'; }) })),
+        h('button', { class: 'danger', text: 'Delete topic', onclick: () => deleteTopic(name, async () => { flash = `Topic '${name}' deleted.`; go('#/topics'); }) })),
       holder);
   }
 
@@ -361,7 +369,7 @@
       ], groups, { empty: 'No consumer group has committed an offset yet.' }));
     };
     const form = h('form', { class: 'inline' }, open, h('button', { type: 'submit', text: 'Open group' }));
-    form.addEventListener('submit', ev => { ev.preventDefault(); if (open.value.trim()) location.hash = '#/group/' + q(open.value.trim()); });
+    form.addEventListener('submit', ev => { ev.preventDefault(); if (open.value.trim()) go('#/group/' + q(open.value.trim())); });
     await load();
     paint(token,
       h('h1', { text: 'Consumer groups' }),
@@ -523,8 +531,11 @@
     for (const [m, label] of Object.entries(modes)) {
       tabs.append(h('button', { class: m === mode ? 'active' : '', text: label, onclick: () => { location.hash = '#/messages/' + m; } }));
     }
-    formHolder.append(forms[mode]());
+    const form = forms[mode]();
+    formHolder.append(form);
     paint(token, h('h1', { text: 'Messages' }), tabs, formHolder, results);
+    // A link such as #/messages/key/Orders/order-42 runs its query at once.
+    if (args.length) form.requestSubmit();
   }
 
   async function pageMessage(token, topic, queue, offset) {
@@ -640,7 +651,7 @@
     };
     form.addEventListener('submit', ev => {
       ev.preventDefault();
-      if (group.value.trim()) location.hash = '#/dlq/' + q(group.value.trim());
+      if (group.value.trim()) go('#/dlq/' + q(group.value.trim()));
     });
     if (presetGroup) await load(presetGroup);
     paint(token,
