@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -143,21 +144,8 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         createdAt = t.CreatedAt == default ? (DateTimeOffset?)null : t.CreatedAt,
         kind = t.Name.StartsWith(Names.RetryGroupTopicPrefix, StringComparison.Ordinal) ? "retry"
             : t.Name.StartsWith(Names.DlqGroupTopicPrefix, StringComparison.Ordinal) ? "dlq"
-            : Names.IsValidSyntax(t.Name) && IsClientTopic(t.Name) ? "normal" : "system",
+            : Names.IsClientTopic(t.Name) ? "normal" : "system",
     };
-
-    private static bool IsClientTopic(string name)
-    {
-        try
-        {
-            Names.CheckTopic(name);
-            return true;
-        }
-        catch (MQException)
-        {
-            return false;
-        }
-    }
 
     private async Task CreateTopicAsync(HttpContext http)
     {
@@ -436,6 +424,12 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
 
     private static async Task<T> ReadAsync<T>(HttpContext http) where T : class
     {
+        // A JSON content type makes a cross-site POST need a CORS preflight, which this API never grants: another web
+        // page open in the operator's browser cannot create topics or send messages through it (there is no login yet).
+        if (!http.Request.HasJsonContentType())
+        {
+            throw ApiErrors.BadRequest($"send the request body as JSON with Content-Type: application/json (got '{http.Request.ContentType}')");
+        }
         try
         {
             return await JsonSerializer.DeserializeAsync<T>(http.Request.Body, Json, http.RequestAborted)
@@ -455,12 +449,12 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
     private static string? Optional(HttpContext http, string name) =>
         http.Request.Query[name].FirstOrDefault() is { Length: > 0 } value ? value : null;
 
-    private static int? OptionalInt(HttpContext http, string name) => Optional(http, name) is { } text
-        ? int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : throw ApiErrors.BadRequest($"query parameter \"{name}\" is '{text}', not a whole number")
-        : null;
+    private static int? OptionalInt(HttpContext http, string name) => OptionalNumber<int>(http, name);
 
-    private static long? OptionalLong(HttpContext http, string name) => Optional(http, name) is { } text
-        ? long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : throw ApiErrors.BadRequest($"query parameter \"{name}\" is '{text}', not a whole number")
+    private static long? OptionalLong(HttpContext http, string name) => OptionalNumber<long>(http, name);
+
+    private static T? OptionalNumber<T>(HttpContext http, string name) where T : struct, IBinaryInteger<T> => Optional(http, name) is { } text
+        ? T.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : throw ApiErrors.BadRequest($"query parameter \"{name}\" is '{text}', not a whole number")
         : null;
 
     private static bool? OptionalBool(HttpContext http, string name) => Optional(http, name) is { } text

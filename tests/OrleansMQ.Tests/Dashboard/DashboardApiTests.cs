@@ -123,6 +123,18 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_body_that_is_not_declared_JSON_is_refused_so_other_web_pages_cannot_post_without_a_preflight()
+    {
+        var topic = UniqueName("api-csrf");
+
+        var response = await _http.PostAsync("/api/topics", new StringContent($"{{\"name\":\"{topic}\"}}", Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("application/json", (await DashboardClusterFixture.ErrorOf(response)).Message);
+        Assert.Equal(0, await fixture.Database.CountTopicRowsAsync(topic));
+    }
+
+    [Fact]
     public async Task A_message_without_a_body_or_to_an_unknown_topic_is_refused_and_nothing_is_stored()
     {
         var topic = await _grains.CreateTopicAsync("api-refused", queues: 1);
