@@ -65,7 +65,10 @@ public sealed record MessageView(
 /// <summary><c>POST /api/topics</c>: a topic to create (RocketMQ's updateTopic).</summary>
 public sealed record CreateTopicRequest(string? Name, int? Queues, string? MessageType, string? Permission, int? RetentionHours);
 
-/// <summary><c>POST /api/messages</c>: a test message (the dashboard's "send message"); the body is UTF-8 text.</summary>
+/// <summary>
+/// <c>POST /api/messages</c>: a test message (the dashboard's "send message"); the body is UTF-8 text. At most one of
+/// <c>DelayLevel</c> and <c>DeliverAt</c> (a timer message).
+/// </summary>
 public sealed record SendMessageRequest(
     string? Topic,
     string? Body,
@@ -73,7 +76,8 @@ public sealed record SendMessageRequest(
     IReadOnlyList<string>? Keys,
     IReadOnlyDictionary<string, string>? Properties,
     int? DelayLevel,
-    string? MessageGroup);
+    string? MessageGroup,
+    DateTimeOffset? DeliverAt = null);
 
 /// <summary><c>POST /api/groups/{group}/reset-offset</c>: move the group's offsets on a topic to a time (backtracking).</summary>
 public sealed record ResetOffsetRequest(string? Topic, DateTimeOffset? Time);

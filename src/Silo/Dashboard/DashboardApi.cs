@@ -334,6 +334,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
             Tag = string.IsNullOrEmpty(request.Tag) ? null : request.Tag,
             Keys = [.. request.Keys ?? []],
             DelayLevel = request.DelayLevel ?? 0,
+            DeliverAt = request.DeliverAt,
             MessageGroup = string.IsNullOrEmpty(request.MessageGroup) ? null : request.MessageGroup,
         };
         foreach (var (key, value) in request.Properties ?? new Dictionary<string, string>())

@@ -20,11 +20,6 @@ public sealed class DashboardOptions
     /// </summary>
     public bool PortGiven { get; set; }
 
-    internal void Validate()
-    {
-        if (Port is < 0 or > 65535)
-        {
-            throw new SiloSettingsException($"--http-port '{Port}' is not a port number (1 to 65535, or 0 to turn it off)");
-        }
-    }
+    /// <summary>Whether <see cref="Port"/> is a port number (0 included: any free port).</summary>
+    internal bool HasValidPort => Port is >= 0 and <= 65535;
 }

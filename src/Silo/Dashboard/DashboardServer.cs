@@ -35,7 +35,6 @@ public sealed class DashboardServer(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        settings.Validate();
         if (settings.Port != 0 && !PortProbe.IsFree(settings.ListenAddress, settings.Port))
         {
             if (settings.PortGiven)
@@ -106,7 +105,10 @@ public static class DashboardServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddOrleansMQDashboard(this IServiceCollection services, Action<DashboardOptions> configure)
     {
-        services.AddOptions<DashboardOptions>().Configure(configure);
+        services.AddOptions<DashboardOptions>()
+            .Configure(configure)
+            .Validate(o => o.HasValidPort, "the web console's port must be 0 to 65535 (--http-port)")
+            .ValidateOnStart();
         services.AddSingleton<DashboardServer>();
         services.AddHostedService(sp => sp.GetRequiredService<DashboardServer>());
         return services;

@@ -195,7 +195,39 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         Assert.Equal(("base64", Convert.ToBase64String(bytes)), (m.GetProperty("bodyEncoding").GetString(), m.GetProperty("body").GetString()));
     }
 
-    [Theory]
+    [Fact]
+    public async Task Lists_show_the_beginning_of_a_long_body_and_a_query_by_offset_all_of_it()
+    {
+        var topic = await _grains.CreateTopicAsync("api-long", queues: 1);
+        var key = UniqueName("long");
+        var body = string.Concat(Enumerable.Repeat("é", 3000)); // 6000 bytes; the 4096-byte cut falls inside no character
+        await PostJsonAsync("/api/messages", new { topic, body, keys = new[] { key } });
+
+        var listed = Assert.Single((await GetJsonAsync($"/api/messages/by-key?topic={topic}&key={key}")).EnumerateArray());
+        var full = await GetJsonAsync($"/api/messages/by-offset?topic={topic}&queue=0&offset=0");
+
+        Assert.True(listed.GetProperty("bodyTruncated").GetBoolean());
+        Assert.Equal(("utf-8", body[..2048], 6000), (listed.GetProperty("bodyEncoding").GetString(), listed.GetProperty("body").GetString(), listed.GetProperty("bodySize").GetInt32()));
+        Assert.False(full.GetProperty("bodyTruncated").GetBoolean());
+        Assert.Equal(body, full.GetProperty("body").GetString());
+    }
+
+    [Fact]
+    public async Task A_timer_message_waits_on_a_schedule_queue_and_a_level_with_a_time_is_refused()
+    {
+        var topic = await _grains.CreateTopicAsync("api-timer", queues: 1);
+
+        var sent = await PostJsonAsync("/api/messages", new { topic, body = "later", deliverAt = DateTimeOffset.UtcNow.AddHours(1) });
+        var both = await _http.PostAsJsonAsync("/api/messages", new { topic, body = "x", delayLevel = 2, deliverAt = DateTimeOffset.UtcNow.AddHours(1) });
+
+        Assert.NotEqual(JsonValueKind.Null, sent.GetProperty("scheduledOn").ValueKind);
+        Assert.Equal(topic, sent.GetProperty("topic").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Equal("InvalidArgument", (await DashboardClusterFixture.ErrorOf(both)).Code);
+        Assert.Equal(0, await fixture.Database.CountMessagesAsync(topic)); // the timer message is not on its topic yet
+    }
+
+        [Theory]
     [InlineData("/api/messages/by-offset?topic=T&queue=abc&offset=0", HttpStatusCode.BadRequest, "InvalidArgument")]
     [InlineData("/api/messages/by-offset?topic=T&offset=0", HttpStatusCode.BadRequest, "InvalidArgument")]
     [InlineData("/api/messages/by-key?topic=T", HttpStatusCode.BadRequest, "InvalidArgument")]

@@ -572,12 +572,13 @@
     const group = h('input', { id: 's-group', placeholder: 'optional: ordered messages of one group go to one queue' });
     const level = h('select', { id: 's-delay' }, h('option', { value: 0, text: 'none: deliver at once' }),
       delay.levels.map(l => h('option', { value: l.level, text: `level ${l.level}: ${l.delay}` })));
+    const deliverAt = h('input', { id: 's-deliver-at', type: 'datetime-local', step: 1 });
     const props = h('textarea', { id: 's-props', placeholder: 'one key=value per line', rows: 3 });
     const body = h('textarea', { id: 's-body', required: true, placeholder: 'message body (UTF-8 text)' });
     const result = h('div');
     const form = h('form', { class: 'grid' },
       field('Topic', topic), topicList, field('Tag', tag), field('Keys', keys), field('Message group', group),
-      field('Delay level', level), field('Properties', props), field('Body', body),
+      field('Delay level', level), field('or deliver at (timer)', deliverAt), field('Properties', props), field('Body', body),
       h('div', { class: 'full' }, h('button', { type: 'submit', text: 'Send' })));
     form.addEventListener('submit', async ev => {
       ev.preventDefault();
@@ -591,6 +592,7 @@
         topic: topic.value.trim(), body: body.value, tag: tag.value.trim() || null,
         keys: keys.value.split(',').map(k => k.trim()).filter(k => k),
         properties, delayLevel: Number(level.value) || null, messageGroup: group.value.trim() || null,
+        deliverAt: deliverAt.value ? new Date(deliverAt.value).toISOString() : null,
       }), s => `Sent: ${s.msgId} stored at ${s.topic}:${s.queueId} offset ${s.queueOffset}` + (s.scheduledOn ? ` (waiting on ${s.scheduledOn})` : ''));
       if (sent) {
         result.replaceChildren(h('div', { class: 'panel' }, h('dl', { class: 'fields' },
