@@ -50,6 +50,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         app.MapPost("/api/topics", CreateTopicAsync);
         app.MapGet("/api/topics/{topic}", TopicAsync);
         app.MapDelete("/api/topics/{topic}", DeleteTopicAsync);
+        app.MapGet("/api/topics/{topic}/groups", TopicGroupsAsync);
 
         app.MapGet("/api/groups", ListGroupsAsync);
         app.MapGet("/api/groups/{group}/progress", ProgressAsync);
@@ -185,6 +186,21 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         await _admin.DeleteTopicAsync(topic, http.RequestAborted);
         LogAction($"deleted topic '{topic}'");
         http.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>The known groups that consume the topic, with their lag on it (the dashboard's topic "consumer manage").</summary>
+    private async Task TopicGroupsAsync(HttpContext http)
+    {
+        var topic = Route(http, "topic");
+        _ = await _admin.GetTopicConfigAsync(topic, http.RequestAborted)
+            ?? throw new MQException(MQErrorCode.TopicNotFound, $"topic '{topic}' does not exist");
+        var names = await _admin.ListGroupsAsync(http.RequestAborted);
+        var groups = await Task.WhenAll(names.Select(async group =>
+        {
+            var queues = (await _admin.GetGroupProgressAsync(group, http.RequestAborted)).Where(q => q.Topic == topic).ToList();
+            return new { group, queues = queues.Count, totalLag = queues.Sum(q => q.Lag) };
+        }));
+        await OkAsync(http, groups.Where(g => g.queues > 0));
     }
 
     // ---- consumer groups --------------------------------------------------------------------------

@@ -276,6 +276,8 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         Assert.Equal((topic, 0, 3L, 2L, 1L), (queue.GetProperty("topic").GetString(), queue.GetProperty("queueId").GetInt32(),
             queue.GetProperty("brokerOffset").GetInt64(), queue.GetProperty("consumerOffset").GetInt64(), queue.GetProperty("lag").GetInt64()));
         Assert.Equal(1, progress.GetProperty("totalLag").GetInt64());
+        var consumer = Assert.Single((await GetJsonAsync($"/api/topics/{topic}/groups")).EnumerateArray());
+        Assert.Equal((group, 1, 1L), (consumer.GetProperty("group").GetString(), consumer.GetProperty("queues").GetInt32(), consumer.GetProperty("totalLag").GetInt64()));
         var listed = Assert.Single((await GetJsonAsync("/api/groups")).EnumerateArray(), g => g.GetProperty("group").GetString() == group);
         Assert.Equal((0, 1L), (listed.GetProperty("instances").GetInt32(), listed.GetProperty("totalLag").GetInt64()));
         Assert.Empty((await GetJsonAsync($"/api/groups/{group}/instances")).EnumerateArray());

@@ -316,7 +316,7 @@
   async function pageTopic(token, name) {
     const holder = h('div');
     const load = async () => {
-      const data = await api('GET', 'topics/' + q(name));
+      const [data, groups] = await Promise.all([api('GET', 'topics/' + q(name)), api('GET', `topics/${q(name)}/groups`)]);
       const t = data.topic;
       holder.replaceChildren(
         h('div', { class: 'panel' }, h('dl', { class: 'fields' },
@@ -338,7 +338,13 @@
             title: '', value: r => r.maxOffset > r.minOffset
               ? link('newest message', 'message', name, r.queueId, r.maxOffset - 1) : '',
           },
-        ], data.queues));
+        ], data.queues),
+        h('h2', { text: 'Consumer groups' }),
+        table([
+          { title: 'Group', value: g => link(g.group, 'group', g.group), cls: 'wrap' },
+          { title: 'Queues', value: g => g.queues, cls: 'num' },
+          { title: 'Lag on this topic', value: g => h('span', { class: g.totalLag > 0 ? 'lag' : '', text: fmtNum(g.totalLag) }), cls: 'num' },
+        ], groups, { empty: 'No known group consumes this topic.' }));
     };
     await load();
     paint(token,
