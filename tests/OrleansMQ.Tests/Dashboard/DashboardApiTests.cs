@@ -17,10 +17,10 @@ using static OrleansMQ.Tests.Infrastructure.TestData;
 namespace OrleansMQ.Tests.Dashboard;
 
 /// <summary>The HTTP API and console page, served by the test cluster's silos, called over real HTTP.</summary>
-[Collection(DashboardCollection.Name)]
-public sealed class DashboardApiTests(DashboardClusterFixture fixture)
+[Collection(BrokerCollection.Name)]
+public sealed class DashboardApiTests(BrokerClusterFixture fixture)
 {
-    private readonly HttpClient _http = fixture.Http;
+    private readonly HttpClient _http = fixture.ConsoleHttp;
     private readonly IClusterClient _grains = fixture.Client;
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         var gone = await _http.GetAsync($"/api/topics/{topic}");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
-        Assert.Equal("TopicNotFound", (await DashboardClusterFixture.ErrorOf(gone)).Code);
+        Assert.Equal("TopicNotFound", (await DashboardTesting.ErrorOf(gone)).Code);
         Assert.DoesNotContain((await GetJsonAsync("/api/topics")).EnumerateArray(), t => t.GetProperty("name").GetString() == topic);
     }
 
@@ -86,7 +86,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var response = await _http.PostAsJsonAsync("/api/topics", new { name, queues = 2 });
 
         Assert.Equal(status, response.StatusCode);
-        var error = await DashboardClusterFixture.ErrorOf(response);
+        var error = await DashboardTesting.ErrorOf(response);
         Assert.Equal((code, number), (error.Code, error.Number));
         Assert.Contains(name, error.Message);
         Assert.Equal(0, await fixture.Database.CountTopicRowsAsync(name));
@@ -100,7 +100,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var response = await _http.PostAsJsonAsync("/api/topics", new { name = topic, queues = 8 });
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
-        Assert.Equal("TopicAlreadyExists", (await DashboardClusterFixture.ErrorOf(response)).Code);
+        Assert.Equal("TopicAlreadyExists", (await DashboardTesting.ErrorOf(response)).Code);
         Assert.Equal(2, (await _grains.Topic(topic).GetConfig())!.Queues);
     }
 
@@ -116,7 +116,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var response = await _http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var error = await DashboardClusterFixture.ErrorOf(response);
+        var error = await DashboardTesting.ErrorOf(response);
         Assert.Equal(("InvalidArgument", 15), (error.Code, error.Number));
         Assert.False(string.IsNullOrWhiteSpace(error.Message));
         Assert.Equal(0, await fixture.Database.CountTopicRowsAsync("x"));
@@ -130,7 +130,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var response = await _http.PostAsync("/api/topics", new StringContent($"{{\"name\":\"{topic}\"}}", Encoding.UTF8, "text/plain"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("application/json", (await DashboardClusterFixture.ErrorOf(response)).Message);
+        Assert.Contains("application/json", (await DashboardTesting.ErrorOf(response)).Message);
         Assert.Equal(0, await fixture.Database.CountTopicRowsAsync(topic));
     }
 
@@ -145,10 +145,10 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var badTag = await _http.PostAsJsonAsync("/api/messages", new { topic, body = "x", tag = "a || b" });
         var toUnknown = await _http.PostAsJsonAsync("/api/messages", new { topic = unknown, body = "x" });
 
-        Assert.Equal((HttpStatusCode.BadRequest, "InvalidArgument"), (noBody.StatusCode, (await DashboardClusterFixture.ErrorOf(noBody)).Code));
-        Assert.Equal((HttpStatusCode.BadRequest, "EmptyBody"), (emptyBody.StatusCode, (await DashboardClusterFixture.ErrorOf(emptyBody)).Code));
-        Assert.Equal((HttpStatusCode.BadRequest, "InvalidTag"), (badTag.StatusCode, (await DashboardClusterFixture.ErrorOf(badTag)).Code));
-        Assert.Equal((HttpStatusCode.NotFound, "TopicNotFound"), (toUnknown.StatusCode, (await DashboardClusterFixture.ErrorOf(toUnknown)).Code));
+        Assert.Equal((HttpStatusCode.BadRequest, "InvalidArgument"), (noBody.StatusCode, (await DashboardTesting.ErrorOf(noBody)).Code));
+        Assert.Equal((HttpStatusCode.BadRequest, "EmptyBody"), (emptyBody.StatusCode, (await DashboardTesting.ErrorOf(emptyBody)).Code));
+        Assert.Equal((HttpStatusCode.BadRequest, "InvalidTag"), (badTag.StatusCode, (await DashboardTesting.ErrorOf(badTag)).Code));
+        Assert.Equal((HttpStatusCode.NotFound, "TopicNotFound"), (toUnknown.StatusCode, (await DashboardTesting.ErrorOf(toUnknown)).Code));
         Assert.Equal(0, await fixture.Database.CountMessagesAsync(topic));
         Assert.Equal(0, await fixture.Database.CountTopicRowsAsync(unknown)); // the console's sends never auto-create
     }
@@ -223,7 +223,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         Assert.NotEqual(JsonValueKind.Null, sent.GetProperty("scheduledOn").ValueKind);
         Assert.Equal(topic, sent.GetProperty("topic").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
-        Assert.Equal("InvalidArgument", (await DashboardClusterFixture.ErrorOf(both)).Code);
+        Assert.Equal("InvalidArgument", (await DashboardTesting.ErrorOf(both)).Code);
         Assert.Equal(0, await fixture.Database.CountMessagesAsync(topic)); // the timer message is not on its topic yet
     }
 
@@ -241,7 +241,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var response = await _http.GetAsync(path);
 
         Assert.Equal(status, response.StatusCode);
-        Assert.Equal(code, (await DashboardClusterFixture.ErrorOf(response)).Code);
+        Assert.Equal(code, (await DashboardTesting.ErrorOf(response)).Code);
     }
 
     [Fact]
@@ -254,10 +254,10 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var noMessage = await _http.GetAsync($"/api/messages/by-offset?topic={topic}&queue=1&offset=0");
         var deleteUnknown = await _http.DeleteAsync($"/api/topics/{UniqueName("nope")}");
 
-        Assert.Equal("TopicNotFound", (await DashboardClusterFixture.ErrorOf(noTopic)).Code);
-        Assert.Equal("QueueNotFound", (await DashboardClusterFixture.ErrorOf(noQueue)).Code);
-        Assert.Equal("MessageNotFound", (await DashboardClusterFixture.ErrorOf(noMessage)).Code);
-        Assert.Equal("TopicNotFound", (await DashboardClusterFixture.ErrorOf(deleteUnknown)).Code);
+        Assert.Equal("TopicNotFound", (await DashboardTesting.ErrorOf(noTopic)).Code);
+        Assert.Equal("QueueNotFound", (await DashboardTesting.ErrorOf(noQueue)).Code);
+        Assert.Equal("MessageNotFound", (await DashboardTesting.ErrorOf(noMessage)).Code);
+        Assert.Equal("TopicNotFound", (await DashboardTesting.ErrorOf(deleteUnknown)).Code);
         Assert.All([noTopic, noQueue, noMessage, deleteUnknown], r => Assert.Equal(HttpStatusCode.NotFound, r.StatusCode));
     }
 
@@ -298,7 +298,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var subscription = Assert.Single(instance.GetProperty("subscriptions").EnumerateArray());
         Assert.Equal((topic, "a || b"), (subscription.GetProperty("topic").GetString(), subscription.GetProperty("expression").GetString()));
         Assert.Equal(HttpStatusCode.Conflict, reset.StatusCode);
-        Assert.Equal("ConsumerGroupActive", (await DashboardClusterFixture.ErrorOf(reset)).Code);
+        Assert.Equal("ConsumerGroupActive", (await DashboardTesting.ErrorOf(reset)).Code);
         Assert.Null(await fixture.Database.ReadConsumerOffsetAsync(group, topic, 0));
     }
 
@@ -335,7 +335,7 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
         var neither = await _http.PostAsJsonAsync($"/api/groups/{group}/dlq/resend", new { });
         Assert.Equal(HttpStatusCode.BadRequest, neither.StatusCode);
         var unknownId = await _http.PostAsJsonAsync($"/api/groups/{group}/dlq/resend", new { msgIds = new[] { "NO-SUCH-ID" } });
-        Assert.Equal("MessageNotFound", (await DashboardClusterFixture.ErrorOf(unknownId)).Code);
+        Assert.Equal("MessageNotFound", (await DashboardTesting.ErrorOf(unknownId)).Code);
         var resent = Assert.Single((await PostJsonAsync($"/api/groups/{group}/dlq/resend", new { all = true })).EnumerateArray());
         Assert.Equal(pulled.MsgId, resent.GetProperty("msgId").GetString());
         Assert.NotEqual(JsonValueKind.Null, Assert.Single((await GetJsonAsync($"/api/groups/{group}/dlq")).EnumerateArray()).GetProperty("resentAt").ValueKind);
@@ -373,13 +373,13 @@ public sealed class DashboardApiTests(DashboardClusterFixture fixture)
     {
         var response = await _http.GetAsync(path);
         Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await DashboardClusterFixture.JsonOf(response);
+        return await DashboardTesting.JsonOf(response);
     }
 
     private async Task<JsonElement> PostJsonAsync(string path, object body)
     {
         var response = await _http.PostAsJsonAsync(path, body);
         Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await DashboardClusterFixture.JsonOf(response);
+        return await DashboardTesting.JsonOf(response);
     }
 }
