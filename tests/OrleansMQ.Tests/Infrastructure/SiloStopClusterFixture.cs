@@ -21,20 +21,21 @@ public sealed class SiloStopClusterFixture : ClusterFixtureBase
 
     /// <summary>
     /// Steers <paramref name="grain"/> to <paramref name="silo"/> and, while it is active elsewhere (placed before it was
-    /// steered), deactivates it and touches it with <paramref name="touch"/> again; true once it lives there (within 90 s).
+    /// steered), deactivates it and touches it with <paramref name="touch"/> again; true once it lives there (within
+    /// <paramref name="patience"/>, 90 s by default).
     /// Where it lives is read from the silos' own activation lists, not from the grain directory, whose cached entries can
     /// lag behind a deactivation.
     /// </summary>
-    public async Task<bool> PlaceOnAsync(IAddressable grain, Func<Task> touch, SiloAddress silo)
+    public async Task<bool> PlaceOnAsync(IAddressable grain, Func<Task> touch, SiloAddress silo, TimeSpan? patience = null)
     {
         SteeredPlacement.Steer(grain, silo);
         var id = grain.GetGrainId();
         var management = Client.GetGrain<IManagementGrain>(0);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(90));
         while (true)
         {
             await touch();
-            var hosts = (await management.GetDetailedGrainStatistics()).Where(a => a.GrainId == id).Select(a => a.SiloAddress).ToList();
+            var hosts = await HostsOfAsync(grain);
             if (hosts.Count == 1 && silo.Equals(hosts[0])) return true;
             if (DateTime.UtcNow > deadline)
             {
@@ -46,6 +47,14 @@ public sealed class SiloStopClusterFixture : ClusterFixtureBase
             await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>The silos holding an activation of <paramref name="grain"/>, from their own activation lists.</summary>
+    public async Task<IReadOnlyList<SiloAddress>> HostsOfAsync(IAddressable grain)
+    {
+        var id = grain.GetGrainId();
+        var statistics = await Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        return [.. statistics.Where(a => a.GrainId == id).Select(a => a.SiloAddress)];
     }
 
     private sealed class SteeredPlacementConfigurator : ISiloConfigurator
