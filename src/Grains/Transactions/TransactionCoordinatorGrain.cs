@@ -80,7 +80,7 @@ internal sealed partial class TransactionCoordinatorGrain(ITransactionStore stor
         var firstCheck = DateTimeOffset.UtcNow + (TransactionRules.CheckImmunity(message) ?? _options.TransactionTimeout);
         var row = await store.InsertAsync(Group, queue, TransactionRules.AsHalf(message, Group), firstCheck);
         if (row.State == TransactionState.Pending) Arm(row.NextCheckAt);
-        return new HalfMessageResult(row.TransactionId, row.CreatedAt);
+        return new HalfMessageResult(row.TransactionId, row.Queue, row.CreatedAt);
     }
 
     public async Task<EndTransactionResult> EndTransaction(EndTransactionRequest request)

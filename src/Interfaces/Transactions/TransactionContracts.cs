@@ -50,11 +50,15 @@ public sealed record HalfMessageRequest(
     [property: Id(0)] MessageQueue Queue,
     [property: Id(1)] MessageData Message);
 
-/// <summary>A stored half message: its transaction id (the message id, as RocketMQ) and when it was stored.</summary>
+/// <summary>
+/// A stored half message: its transaction id (the message id, as RocketMQ), the queue it will be committed to (the one
+/// first stored, should a retried send name another) and when it was stored.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record HalfMessageResult(
     [property: Id(0)] string TransactionId,
-    [property: Id(1)] DateTimeOffset StoredAt);
+    [property: Id(1)] MessageQueue Queue,
+    [property: Id(2)] DateTimeOffset StoredAt);
 
 /// <summary>Resolves a transaction: commit or roll back its half message (RocketMQ's EndTransactionRequestHeader).</summary>
 [GenerateSerializer, Immutable]
