@@ -61,8 +61,9 @@ public sealed class ReadmeTransactionExampleTests(BrokerClusterFixture fixture)
     {
         var source = await File.ReadAllTextAsync(Path.Combine(ProcessRunner.RepositoryRoot, "tests", "OrleansMQ.Tests", "Transactions", "ReadmeTransactionExampleTests.cs"));
         var readme = await File.ReadAllTextAsync(Path.Combine(ProcessRunner.RepositoryRoot, "README.md"));
-        var start = source.IndexOf(Begin, StringComparison.Ordinal) + Begin.Length;
-        var example = Normalize(source[start..source.IndexOf(End, StringComparison.Ordinal)]
+        // The markers as lines of their own (the constants above spell them too, followed by a quote).
+        var start = source.IndexOf(Begin + "\n", StringComparison.Ordinal) + Begin.Length;
+        var example = Normalize(source[start..source.IndexOf(End + "\n", StringComparison.Ordinal)]
             .Replace("WriteLine(", "Console.WriteLine(", StringComparison.Ordinal)
             .Replace("ProducerGroup = shop", "ProducerGroup = \"shop\"", StringComparison.Ordinal)
             .Replace("new Message(topic,", "new Message(\"Orders\",", StringComparison.Ordinal));

@@ -67,13 +67,31 @@ internal static class TransactionTestKit
     }
 
     /// <summary>
+    /// Deactivates the group's coordinator and leaves the transaction in <paramref name="state"/> behind it. While it goes,
+    /// the transaction is parked as resolved, so the watchdog (which wakes groups with unresolved transactions every
+    /// second in the tests) cannot re-activate it before the deactivation is seen; afterwards nothing but the watchdog
+    /// (or the test) calls the coordinator.
+    /// </summary>
+    public static async Task DeactivateCoordinatorAsync(IGrainFactory grains, PostgresDatabase database, string group, string transactionId, string state)
+    {
+        await SetStateAsync(database, group, transactionId, "rolled_back");
+        await grains.DeactivateAsync(grains.GetGrain<ITransactionCoordinatorGrain>(group));
+        await SetStateAsync(database, group, transactionId, state);
+    }
+
+    /// <summary>
     /// Sets a transaction's state behind the coordinator's back: what a coordinator that recorded its decision and died
     /// before (or after) appending leaves in Postgres.
     /// </summary>
     public static async Task SetStateAsync(PostgresDatabase database, string group, string transactionId, string state)
     {
         await using var cmd = database.DataSource.CreateCommand(
-            "UPDATE omq_half_message SET state = $3, resolved_at = now(), resolved_by = 'producer' WHERE producer_group = $1 AND transaction_id = $2");
+            """
+            UPDATE omq_half_message SET state = $3,
+                   resolved_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END,
+                   resolved_by = CASE WHEN $3 = 'pending' THEN NULL ELSE 'producer' END
+            WHERE producer_group = $1 AND transaction_id = $2
+            """);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = transactionId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = state });

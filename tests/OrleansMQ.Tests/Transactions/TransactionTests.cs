@@ -225,8 +225,8 @@ public sealed class TransactionTests(BrokerClusterFixture fixture)
             message.Properties[TransactionRules.CheckImmunityTimeProperty] = "3";
             transactionId = (await producer.SendMessageInTransactionAsync(message)).TransactionId;
         }
-        // Nothing calls the group's coordinator after this: only the watchdog can wake the new activation.
-        await _grains.DeactivateAsync(_grains.GetGrain<ITransactionCoordinatorGrain>(group));
+        // Nothing calls the group's coordinator after this: only the watchdog can wake a new activation.
+        await DeactivateCoordinatorAsync(_grains, fixture.Database, group, transactionId, "pending");
 
         var info = await WaitForStateAsync(_admin, group, transactionId, TransactionState.Discarded);
         Assert.Equal(TestSiloConfigurator.TransactionCheckMax, info.CheckTimes);
@@ -246,7 +246,7 @@ public sealed class TransactionTests(BrokerClusterFixture fixture)
             sent = await sender.SendMessageInTransactionAsync(message);
         }
         // The activation that stored it (and armed its timer) goes; a producer that starts later answers the check.
-        await _grains.DeactivateAsync(_grains.GetGrain<ITransactionCoordinatorGrain>(group));
+        await DeactivateCoordinatorAsync(_grains, fixture.Database, group, sent.TransactionId, "pending");
         var listener = ScriptedListener.Answering(LocalTransactionState.Unknown, check: LocalTransactionState.Commit);
         await using var restarted = new TransactionProducer(_grains, Options(group), listener);
         await restarted.StartAsync();
@@ -279,11 +279,8 @@ public sealed class TransactionTests(BrokerClusterFixture fixture)
             var data = new MessageData(sent.MsgId, null, [], "decided, then the silo died"u8.ToArray(), null, DateTimeOffset.UtcNow, "test-host", group);
             existingOffset = (await _grains.Queue(topic, sent.Queue.QueueId).Append(Batch(data))).FirstOffset;
         }
-        await SetStateAsync(fixture.Database, group, sent.TransactionId, "committing");
-        // The activation that decided dies; the next one (woken by the watchdog, or by this call) finishes the commit.
-        var coordinator = _grains.GetGrain<ITransactionCoordinatorGrain>(group);
-        await _grains.DeactivateAsync(coordinator);
-        await coordinator.Wake();
+        // The activation that decided dies; the next one (woken by the watchdog) finishes the commit.
+        await DeactivateCoordinatorAsync(_grains, fixture.Database, group, sent.TransactionId, "committing");
         var info = await WaitForStateAsync(_admin, group, sent.TransactionId, TransactionState.Committed);
 
         Assert.Equal(1, await CountStoredAsync(fixture.Database, sent.MsgId));
