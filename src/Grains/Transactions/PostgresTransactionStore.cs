@@ -62,7 +62,7 @@ internal sealed class PostgresTransactionStore(NpgsqlDataSource dataSource) : IT
         cmd.Parameters.Add(Text(group));
         cmd.Parameters.Add(Text(transactionId));
         cmd.Parameters.Add(Text(StateName(decision)));
-        cmd.Parameters.Add(Text(ResolverName(by)));
+        cmd.Parameters.Add(Text(TransactionRules.NameOf(by)));
         cmd.Parameters.Add(NullableText(note));
         var rows = await ReadRowsAsync(cmd, cancellationToken);
         return rows.Count == 0 ? null : rows[0];
@@ -199,23 +199,8 @@ internal sealed class PostgresTransactionStore(NpgsqlDataSource dataSource) : IT
         _ => throw new MQException(MQErrorCode.BrokerError, $"omq_half_message has an unknown state '{name}'"),
     };
 
-    private static string ResolverName(TransactionResolver by) => by switch
-    {
-        TransactionResolver.Producer => "producer",
-        TransactionResolver.CheckBack => "check-back",
-        TransactionResolver.Operator => "operator",
-        TransactionResolver.Broker => "broker",
-        _ => throw new ArgumentOutOfRangeException(nameof(by), by, null),
-    };
-
-    private static TransactionResolver? ParseResolver(string? name) => name switch
-    {
-        null => null,
-        "producer" => TransactionResolver.Producer,
-        "check-back" => TransactionResolver.CheckBack,
-        "operator" => TransactionResolver.Operator,
-        _ => TransactionResolver.Broker,
-    };
+    private static TransactionResolver? ParseResolver(string? name) =>
+        name is null ? null : Enum.GetValues<TransactionResolver>().FirstOrDefault(r => TransactionRules.NameOf(r) == name, TransactionResolver.Broker);
 
     private static async Task<IReadOnlyList<HalfMessageRow>> ReadRowsAsync(NpgsqlCommand cmd, CancellationToken cancellationToken)
     {

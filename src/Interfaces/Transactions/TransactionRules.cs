@@ -20,6 +20,16 @@ public static class TransactionRules
     /// <summary>Longest first check-back delay a message may ask for (one day; RocketMQ sets no bound, a day keeps a typo from parking a message for years).</summary>
     public static readonly TimeSpan MaxCheckImmunity = TimeSpan.FromDays(1);
 
+    /// <summary>How a resolver is written in omq_half_message.resolved_by and shown by the CLI.</summary>
+    public static string NameOf(TransactionResolver resolver) => resolver switch
+    {
+        TransactionResolver.Producer => "producer",
+        TransactionResolver.CheckBack => "check-back",
+        TransactionResolver.Operator => "operator",
+        TransactionResolver.Broker => "broker",
+        _ => throw new ArgumentOutOfRangeException(nameof(resolver), resolver, null),
+    };
+
     /// <summary>Refuses a transaction producer without a producer group: check-backs are addressed to the group.</summary>
     /// <exception cref="MQException"><see cref="MQErrorCode.InvalidTransaction"/>, or <see cref="MQErrorCode.InvalidGroupName"/> for a malformed name.</exception>
     public static void CheckProducerGroup(string? producerGroup)

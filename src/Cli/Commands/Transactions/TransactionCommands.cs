@@ -83,7 +83,7 @@ internal static class TransactionCommands
                         w.WriteString("createdAt", t.CreatedAt);
                         if (t.NextCheckAt is { } next) w.WriteString("nextCheckAt", next);
                         if (t.ResolvedAt is { } resolved) w.WriteString("resolvedAt", resolved);
-                        if (t.ResolvedBy is { } by) w.WriteString("resolvedBy", ResolverName(by));
+                        if (t.ResolvedBy is { } by) w.WriteString("resolvedBy", TransactionRules.NameOf(by));
                         if (t.QueueOffset is { } offset) w.WriteNumber("queueOffset", offset);
                         if (t.Note is { } note) w.WriteString("note", note);
                     });
@@ -96,7 +96,7 @@ internal static class TransactionCommands
             {
                 table.AddPlainRow(t.ProducerGroup, t.TransactionId, $"{t.Queue.Topic}:{t.Queue.QueueId}", t.Tag ?? "-", NameOf(t.State),
                     t.CheckTimes.ToString(CultureInfo.InvariantCulture), Output.Time(t.CreatedAt), Output.Time(t.NextCheckAt), Output.Time(t.ResolvedAt),
-                    t.ResolvedBy is { } by ? ResolverName(by) : "-", t.QueueOffset?.ToString(CultureInfo.InvariantCulture) ?? "-", t.Note ?? "-");
+                    t.ResolvedBy is { } by ? TransactionRules.NameOf(by) : "-", t.QueueOffset?.ToString(CultureInfo.InvariantCulture) ?? "-", t.Note ?? "-");
             }
             Output.Write(table);
             Output.Line($"{transactions.Count} transaction(s) shown");
@@ -131,12 +131,4 @@ internal static class TransactionCommands
         }
         throw CliErrors.BadArgument($"--state '{text}' is not a transaction state; use one of {string.Join(", ", States.Select(s => s.Name))}");
     }
-
-    private static string ResolverName(TransactionResolver by) => by switch
-    {
-        TransactionResolver.Producer => "producer",
-        TransactionResolver.CheckBack => "check-back",
-        TransactionResolver.Operator => "operator",
-        _ => "broker",
-    };
 }
