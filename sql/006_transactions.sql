@@ -18,8 +18,8 @@
 --    (omq_message_msg_id, sql/005): the message becomes visible exactly once.
 --  * check_times counts the check-backs sent (or attempted with no producer alive), incremented and
 --    next_check_at moved before each check is sent, as RocketMQ counts a check before sending it.
---  * Resolved rows are kept for inspection (orleansmq transaction list); nothing reads them on the
---    message path.
+--  * Resolved rows are kept for inspection (orleansmq transaction list) for TransactionRecordRetention
+--    (72 h), then the retention sweep deletes them; it never deletes a pending or committing row.
 
 CREATE TABLE IF NOT EXISTS omq_half_message (
     producer_group   text        NOT NULL,
@@ -51,3 +51,7 @@ CREATE INDEX IF NOT EXISTS omq_half_message_unresolved
 
 -- transaction list: newest first, across groups.
 CREATE INDEX IF NOT EXISTS omq_half_message_created ON omq_half_message (created_at DESC);
+
+-- The retention sweep: resolved rows by age.
+CREATE INDEX IF NOT EXISTS omq_half_message_resolved
+    ON omq_half_message (resolved_at) WHERE state IN ('committed', 'rolled_back', 'discarded');

@@ -95,4 +95,10 @@ public sealed class BrokerOptions
     /// (RocketMQ drops a producer channel after 120 s of silence). Producers heartbeat every 30 s by default.
     /// </summary>
     public TimeSpan ProducerExpiry { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// How long the record of a resolved transaction (committed, rolled back, discarded) is kept for <c>transaction list</c>
+    /// before the retention sweep removes it. Default 72 h, as a topic's message retention. Unresolved ones are never removed.
+    /// </summary>
+    public TimeSpan TransactionRecordRetention { get; set; } = TimeSpan.FromHours(72);
 }

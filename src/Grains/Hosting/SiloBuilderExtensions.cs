@@ -38,6 +38,7 @@ public static class SiloBuilderExtensions
             .Validate(o => o.TransactionCheckInterval > TimeSpan.Zero && o.TransactionCheckInterval <= TimeSpan.FromDays(1), "OrleansMQ:TransactionCheckInterval must be positive and at most a day")
             .Validate(o => o.TransactionCheckMax is >= 1 and <= 1000, "OrleansMQ:TransactionCheckMax must be 1 to 1000")
             .Validate(o => o.ProducerExpiry > TimeSpan.Zero, "OrleansMQ:ProducerExpiry must be positive")
+            .Validate(o => o.TransactionRecordRetention > TimeSpan.Zero, "OrleansMQ:TransactionRecordRetention must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.Postgres).Build());
         builder.Services.AddSingleton<GroupCommitWriter>();

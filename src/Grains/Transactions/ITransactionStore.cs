@@ -69,6 +69,9 @@ internal interface ITransactionStore
     /// <summary>Half messages, newest first, of one group or all, in one state or all.</summary>
     Task<IReadOnlyList<HalfMessageRow>> ListAsync(string? group, TransactionState? state, int maxCount, CancellationToken cancellationToken = default);
 
+    /// <summary>Removes at most <paramref name="maxCount"/> records of transactions resolved before <paramref name="before"/>; returns how many.</summary>
+    Task<int> DeleteResolvedBeforeAsync(DateTimeOffset before, int maxCount, CancellationToken cancellationToken = default);
+
     /// <summary>The offset of the message with this id in this queue, or null when the queue holds none.</summary>
     Task<long?> FindInQueueAsync(MessageQueue queue, string msgId, CancellationToken cancellationToken = default);
 }

@@ -167,6 +167,21 @@ internal sealed class PostgresTransactionStore(NpgsqlDataSource dataSource) : IT
         return await ReadRowsAsync(cmd, cancellationToken);
     }
 
+    public async Task<int> DeleteResolvedBeforeAsync(DateTimeOffset before, int maxCount, CancellationToken cancellationToken = default)
+    {
+        // omq_half_message_resolved (sql/006) finds them; pending and committing rows have no place in it.
+        await using var cmd = dataSource.CreateCommand(
+            """
+            DELETE FROM omq_half_message WHERE (producer_group, transaction_id) IN (
+                SELECT producer_group, transaction_id FROM omq_half_message
+                WHERE state IN ('committed', 'rolled_back', 'discarded') AND resolved_at < $1
+                LIMIT $2)
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = before.UtcDateTime });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
+        return await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
+    }
+
     public async Task<long?> FindInQueueAsync(MessageQueue queue, string msgId, CancellationToken cancellationToken = default)
     {
         // omq_message_msg_id (sql/005) finds the id; the topic and queue narrow it to the one destination.
