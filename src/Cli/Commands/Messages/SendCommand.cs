@@ -53,10 +53,9 @@ internal static class SendCommand
         var schedule = new ScheduleOptions();
         var transaction = new Option<string>("--transaction")
         {
-            Description = "Send as a transaction message: stored as a half message, then committed (visible once), rolled back (never " +
-                          "visible) or left unknown (checked back later with a live producer of the group; this command answers " +
-                          "nothing once it exited, so an unknown one is discarded after the broker's last check unless another " +
-                          "producer of the group or 'orleansmq transaction commit|rollback' resolves it)",
+            Description = "Send as a transaction message: a half message, then committed (visible once), rolled back (never visible) " +
+                          "or left unknown: checked back later with a live producer of the group (not this command, which exits), " +
+                          "discarded after the last check unless resolved ('orleansmq transaction commit|rollback')",
             HelpName = "commit|rollback|unknown",
         };
         transaction.AcceptOnlyFromAmong("commit", "rollback", "unknown");

@@ -41,7 +41,7 @@ internal static class TransactionCommands
 
     private static Command List()
     {
-        var group = new Option<string>("--group", "-g") { Description = "Only this producer group's transactions", HelpName = "group" };
+        var group = new Option<string>("--group") { Description = "Only this producer group's transactions", HelpName = "group" };
         var state = new Option<string>("--state", "-s")
         {
             Description = $"Only transactions in this state: {string.Join(", ", States.Select(s => s.Name))}",
