@@ -1,4 +1,3 @@
-using System.Text.Json;
 using OrleansMQ.Tests.Infrastructure;
 using static OrleansMQ.Tests.Infrastructure.TestData;
 using static OrleansMQ.Tests.Process.CliResults;
@@ -13,8 +12,6 @@ namespace OrleansMQ.Tests.Process;
 [Collection(ProcessCollection.Name)]
 public sealed class TransactionCliTests(SiloProcessFixture fixture)
 {
-    private static JsonElement Json(string line) => JsonDocument.Parse(line).RootElement;
-
     [Fact]
     public async Task Send_with_a_transaction_commits_rolls_back_or_leaves_it_pending_and_transaction_list_shows_them()
     {
