@@ -91,6 +91,10 @@ internal sealed partial class TransactionCoordinatorGrain(ITransactionStore stor
         {
             throw new MQException(MQErrorCode.InvalidArgument, "ending a transaction needs its transaction id");
         }
+        if (!Enum.IsDefined(request.State) || !Enum.IsDefined(request.ResolvedBy))
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"{request.State} by {request.ResolvedBy} is not a transaction resolution; Commit, Rollback or Unknown by a producer, a check-back or an operator");
+        }
         return await ResolveAsync(request.TransactionId, request.State, request.ResolvedBy);
     }
 

@@ -353,6 +353,8 @@ public sealed class TransactionTests(BrokerClusterFixture fixture)
             (await Assert.ThrowsAsync<MQException>(() => coordinator.Prepare(new HalfMessageRequest(new MessageQueue(fifo, 0), Message("x"))))).Code);
         Assert.Equal(MQErrorCode.QueueNotFound,
             (await Assert.ThrowsAsync<MQException>(() => coordinator.Prepare(new HalfMessageRequest(new MessageQueue(topic, 7), Message("x"))))).Code);
+        Assert.Equal(MQErrorCode.InvalidArgument,
+            (await Assert.ThrowsAsync<MQException>(() => coordinator.EndTransaction(new EndTransactionRequest("x", (LocalTransactionState)7, TransactionResolver.Producer)))).Code);
 
         Assert.Empty(listener.Executed);
         Assert.Equal(0, await CountHalfMessagesAsync(fixture.Database, group));
