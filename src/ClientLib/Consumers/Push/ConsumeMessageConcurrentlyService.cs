@@ -56,14 +56,19 @@ internal sealed class ConsumeMessageConcurrentlyService : IConsumeMessageService
     {
         for (var start = 0; start < messages.Count; start += _batchMaxSize)
         {
-            var batch = messages.Count <= _batchMaxSize && start == 0
-                ? messages
-                : messages.Skip(start).Take(_batchMaxSize).ToArray();
+            var batch = messages.Count <= _batchMaxSize && start == 0 ? messages : Slice(messages, start, _batchMaxSize);
             if (!_requests.Writer.TryWrite(new ConsumeRequest(processQueue, batch)))
             {
                 return; // stopping: the messages stay in the process queue, uncommitted
             }
         }
+    }
+
+    private static MessageExt[] Slice(IReadOnlyList<MessageExt> messages, int start, int maxCount)
+    {
+        var batch = new MessageExt[Math.Min(maxCount, messages.Count - start)];
+        for (var i = 0; i < batch.Length; i++) batch[i] = messages[start + i];
+        return batch;
     }
 
     /// <summary>

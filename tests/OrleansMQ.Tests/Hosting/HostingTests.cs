@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using OrleansMQ.Client;
+using OrleansMQ.Client.Hosting;
+using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Messages;
+using OrleansMQ.Tests.Infrastructure;
+using static OrleansMQ.Tests.Infrastructure.TestData;
+
+namespace OrleansMQ.Tests.Hosting;
+
+/// <summary>
+/// Producers and consumers as services of a generic host, both ways an application reaches the broker: OrleansMQ's
+/// own connection to the gateway, and the application's own Orleans client. Against the real silo process, since the
+/// in-process test cluster's gateways speak an in-memory transport an outside client cannot reach.
+/// </summary>
+[Collection(ProcessCollection.Name)]
+public sealed class HostingTests(SiloProcessFixture fixture) : IAsyncLifetime
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+
+    private OrleansMQConnection? _connection;
+
+    private AdminClient Admin => _connection!.CreateAdminClient();
+
+    public async Task InitializeAsync() => _connection = await OrleansMQConnection.ConnectAsync(fixture.Silo.Gateway);
+
+    public async Task DisposeAsync()
+    {
+        if (_connection is not null) await _connection.DisposeAsync();
+    }
+
+    public sealed record Order(string Id, decimal Amount);
+
+    /// <summary>What the handlers saw; a singleton, while the handlers themselves are scoped.</summary>
+    public sealed class Sink
+    {
+        public ConcurrentQueue<(string Body, int ReconsumeTimes, Guid Handler)> Handled { get; } = new();
+        public ConcurrentQueue<Order> Orders { get; } = new();
+        public ConcurrentDictionary<string, int> Failures { get; } = new();
+    }
+
+    /// <summary>Fails the first delivery of a body starting with "fail", to show a thrown handler loses nothing.</summary>
+    public sealed class RecordingHandler(Sink sink) : IMessageHandler
+    {
+        private readonly Guid _instance = Guid.NewGuid();
+
+        public Task HandleAsync(MessageExt message, CancellationToken cancellationToken)
+        {
+            var body = message.BodyAsString();
+            if (body.StartsWith("fail", StringComparison.Ordinal) && sink.Failures.AddOrUpdate(body, 1, (_, n) => n + 1) == 1)
+            {
+                throw new InvalidOperationException("first delivery fails");
+            }
+            sink.Handled.Enqueue((body, message.ReconsumeTimes, _instance));
+            return Task.CompletedTask;
+        }
+    }
+
+    public sealed class OrderHandler(Sink sink) : IMessageHandler<Order>
+    {
+        public Task HandleAsync(Order payload, MessageExt message, CancellationToken cancellationToken)
+        {
+            sink.Orders.Enqueue(payload);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Own_connection_gives_an_injectable_producer_and_a_consumer_whose_scoped_handler_sees_every_message_and_retries_a_failure()
+    {
+        var topic = UniqueName("host-own");
+        var group = UniqueName("host-own-g");
+        await Admin.CreateTopicAsync(topic, 2);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<Sink>();
+        builder.Services.AddOrleansMQClient(o => o.Gateways = fixture.Silo.Gateway)
+            .AddProducer(p => p.ProducerGroup = "hosting-tests")
+            .AddConsumer<RecordingHandler>(c =>
+            {
+                c.Topic = topic;
+                c.Consumer.ConsumerGroup = group;
+                c.Consumer.ConsumeFromWhere = ConsumeFromWhere.FirstOffset;
+            });
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var producer = host.Services.GetRequiredService<Producer>();
+        var bodies = new[] { "a", "b", "fail-c", "d" };
+        foreach (var body in bodies) await producer.SendAsync(new Message(topic, body));
+
+        var sink = host.Services.GetRequiredService<Sink>();
+        await Eventually.PollAsync(() => Task.FromResult(sink.Handled.Count), n => n >= bodies.Length, Guard, "every message handled");
+        Assert.Equal(bodies.Order(), sink.Handled.Select(h => h.Body).Order());
+        Assert.Equal(1, sink.Handled.Single(h => h.Body == "fail-c").ReconsumeTimes);
+        Assert.Equal(bodies.Length, sink.Handled.Select(h => h.Handler).Distinct().Count());
+        Assert.Single(await Admin.GetGroupInstancesAsync(group));
+
+        await host.StopAsync();
+        Assert.Empty(await Admin.GetGroupInstancesAsync(group));
+        Assert.Throws<MQException>(() => host.Services.GetRequiredService<AdminClient>());
+    }
+
+    [Fact]
+    public async Task The_applications_own_Orleans_client_carries_a_JSON_consumer()
+    {
+        var topic = UniqueName("host-app");
+        var group = UniqueName("host-app-g");
+        await Admin.CreateTopicAsync(topic, 2);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<Sink>();
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, fixture.Silo.GatewayPort));
+            client.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = OrleansMQConnectionOptions.DefaultClusterId);
+            client.AddOrleansMQ()
+                .AddProducer("orders", p => p.ProducerGroup = "orders-app")
+                .AddConsumer<OrderHandler, Order>(c =>
+                {
+                    c.Topic = topic;
+                    c.SelectorExpression = "created";
+                    c.Consumer.ConsumerGroup = group;
+                    c.Consumer.ConsumeFromWhere = ConsumeFromWhere.FirstOffset;
+                });
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var producer = host.Services.GetRequiredKeyedService<Producer>("orders");
+        var order = new Order("order-42", 99.5m);
+        await producer.SendAsync(new Message(topic, JsonSerializer.SerializeToUtf8Bytes(order, new JsonSerializerOptions(JsonSerializerDefaults.Web))) { Tag = "created" });
+        await producer.SendAsync(new Message(topic, Encoding.UTF8.GetBytes("{\"id\":\"order-43\",\"amount\":1}")) { Tag = "paid" });
+
+        var sink = host.Services.GetRequiredService<Sink>();
+        await Eventually.PollAsync(() => Task.FromResult(sink.Orders.Count), n => n >= 1, Guard, "the created order handled");
+        Assert.Equal(order, Assert.Single(sink.Orders));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_consumer_registered_with_a_bad_topic_fails_the_host_start_with_a_typed_error()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<Sink>();
+        builder.Services.AddOrleansMQClient(o => o.Gateways = "127.0.0.1:1")
+            .AddConsumer<RecordingHandler>(c =>
+            {
+                c.Topic = "bad topic!";
+                c.Consumer.ConsumerGroup = "g";
+            });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<MQException>(() => host.StartAsync());
+        Assert.Equal(MQErrorCode.InvalidTopicName, error.Code);
+    }
+}
