@@ -10,6 +10,21 @@ namespace OrleansMQ.Silo;
 /// </summary>
 public static class PortProbe
 {
+    /// <summary>Whether nothing listens on <paramref name="address"/>:<paramref name="port"/> (bound and released at once).</summary>
+    public static bool IsFree(IPAddress address, int port)
+    {
+        try
+        {
+            EnsureFree(address, port, "probe");
+            return true;
+        }
+        catch (SiloSettingsException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Throws <see cref="SiloSettingsException"/> naming <c>--<paramref name="what"/>-port</c> when the port is taken.</summary>
     public static void EnsureFree(IPAddress address, int port, string what)
     {
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);

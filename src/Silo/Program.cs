@@ -9,6 +9,7 @@ using OrleansMQ.Grains;
 using OrleansMQ.Grains.Hosting;
 using OrleansMQ.Grains.Storage;
 using OrleansMQ.Silo;
+using OrleansMQ.Silo.Dashboard;
 
 // The broker host: one silo of an OrleansMQ cluster. Every silo started with the same Postgres
 // connection string (and cluster id) joins the same cluster through Orleans ADO.NET membership.
@@ -18,6 +19,11 @@ try
     var bindAddress = settings.ListenOnAnyAddress ? IPAddress.Any : settings.AdvertisedIp;
     PortProbe.EnsureFree(bindAddress, settings.SiloPort, "silo");
     PortProbe.EnsureFree(bindAddress, settings.GatewayPort, "gateway");
+    if (settings.HttpPortGiven && settings.HttpPort != 0)
+    {
+        // Only a port the operator chose must be free; the default one may belong to the first silo on this machine.
+        PortProbe.EnsureFree(bindAddress, settings.HttpPort, "http");
+    }
     await SchemaInstaller.ApplyAsync(settings.Postgres,
         script => Console.Error.WriteLine($"orleansmq-silo: applying schema script {script} (building indexes on a large omq_message can take minutes)…"));
 
@@ -57,12 +63,30 @@ try
         });
         silo.UseOrleansMQ(o => builder.Configuration.GetSection(BrokerOptions.SectionName).Bind(o));
     });
+    if (settings.HttpPort != 0)
+    {
+        builder.Services.AddOrleansMQDashboard(o =>
+        {
+            o.ListenAddress = bindAddress;
+            o.AdvertisedAddress = settings.AdvertisedIp;
+            o.Port = settings.HttpPort;
+            o.PortGiven = settings.HttpPortGiven;
+        });
+    }
 
     using var host = builder.Build();
     await host.StartAsync();
+    var dashboard = host.Services.GetService<DashboardServer>();
+    var console = dashboard switch
+    {
+        null => "off (--http-port 0)",
+        { Url: { } url } => url,
+        _ => $"off ({dashboard.OffReason})",
+    };
     Console.WriteLine(
         $"OrleansMQ silo ready: gateway {settings.AdvertisedIp}:{settings.GatewayPort}, silo {settings.AdvertisedIp}:{settings.SiloPort}, " +
-        $"cluster '{settings.ClusterId}', store {SchemaInstaller.Describe(settings.Postgres)}, auto-create topics {(settings.AutoCreateTopics ? "on" : "off")}");
+        $"cluster '{settings.ClusterId}', store {SchemaInstaller.Describe(settings.Postgres)}, auto-create topics {(settings.AutoCreateTopics ? "on" : "off")}, " +
+        $"console {console}");
     await host.WaitForShutdownAsync();
     return 0;
 }

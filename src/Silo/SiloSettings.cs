@@ -10,7 +10,7 @@ public sealed class SiloSettingsException(string message) : Exception(message);
 /// <summary>
 /// The silo's command line and environment, read through Microsoft.Extensions.Configuration:
 /// <c>--postgres</c> (or ORLEANSMQ_POSTGRES), <c>--silo-port</c>, <c>--gateway-port</c>, <c>--cluster-id</c>,
-/// <c>--advertised-ip</c>, <c>--listen-any</c>, <c>--auto-create-topics</c>, <c>--environment</c>, and any
+/// <c>--advertised-ip</c>, <c>--listen-any</c>, <c>--http-port</c>, <c>--auto-create-topics</c>, <c>--environment</c>, and any
 /// <c>--OrleansMQ:Setting=value</c> of <see cref="Grains.BrokerOptions"/>.
 /// </summary>
 public sealed record SiloSettings(
@@ -24,6 +24,18 @@ public sealed record SiloSettings(
     string Environment,
     IReadOnlyDictionary<string, string?> BrokerSettings)
 {
+    /// <summary>The web console's default port, as rocketmq-dashboard's.</summary>
+    public const int DefaultHttpPort = 8080;
+
+    /// <summary>The web console and HTTP API port; 0 turns the console off.</summary>
+    public int HttpPort { get; init; } = DefaultHttpPort;
+
+    /// <summary>
+    /// Whether <c>--http-port</c> was given. A port given explicitly must be free (the silo fails like for its other
+    /// ports); the default one may be taken by the first silo on the machine, and then this silo runs without a console.
+    /// </summary>
+    public bool HttpPortGiven { get; init; }
+
     private static readonly Dictionary<string, string> Switches = new(StringComparer.OrdinalIgnoreCase)
     {
         ["--postgres"] = "postgres",
@@ -32,6 +44,7 @@ public sealed record SiloSettings(
         ["--cluster-id"] = "cluster-id",
         ["--advertised-ip"] = "advertised-ip",
         ["--listen-any"] = "listen-any",
+        ["--http-port"] = "http-port",
         ["--auto-create-topics"] = "auto-create-topics",
         ["--environment"] = "environment",
     };
@@ -42,7 +55,7 @@ public sealed record SiloSettings(
         {
             throw new SiloSettingsException(
                 "usage: orleansmq-silo --postgres <npgsql connection string> [--silo-port 11111] [--gateway-port 30000] " +
-                "[--cluster-id orleansmq] [--advertised-ip 127.0.0.1] [--listen-any true] [--auto-create-topics true|false] " +
+                "[--cluster-id orleansmq] [--advertised-ip 127.0.0.1] [--listen-any true] [--http-port 8080 (0: no web console)] [--auto-create-topics true|false] " +
                 "[--environment Development|Production] [--OrleansMQ:<BrokerOption>=<value>]");
         }
         IConfiguration config;
@@ -77,7 +90,11 @@ public sealed record SiloSettings(
             ListenOnAnyAddress: Bool(config, "listen-any", false),
             AutoCreateTopics: Bool(config, "auto-create-topics", autoCreateDefault),
             Environment: environment,
-            BrokerSettings: broker);
+            BrokerSettings: broker)
+        {
+            HttpPort = Port(config, "http-port", DefaultHttpPort, allowZero: true),
+            HttpPortGiven = config["http-port"] is not null,
+        };
     }
 
     /// <summary>The broker options as configuration keys under "OrleansMQ".</summary>
@@ -104,13 +121,16 @@ public sealed record SiloSettings(
         return [.. result];
     }
 
-    private static int Port(IConfiguration config, string key, int fallback)
+    private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
     {
         var text = config[key];
         if (text is null) return fallback;
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        var lowest = allowZero ? 0 : 1;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port < lowest || port > 65535)
         {
-            throw new SiloSettingsException($"--{key} '{text}' is not a port number (1 to 65535)");
+            throw new SiloSettingsException(allowZero
+                ? $"--{key} '{text}' is not a port number (1 to 65535, or 0 to turn it off)"
+                : $"--{key} '{text}' is not a port number (1 to 65535)");
         }
         return port;
     }

@@ -77,6 +77,10 @@ public sealed class AdminClient
         return BrokerErrors.Call(() => Topic(topic).GetStatus(), $"read the status of topic '{topic}'", cancellationToken);
     }
 
+    /// <summary>Every consumer group the broker knows of (committed offsets, broadcasting offsets, lock state, retry or dead-letter topic), sorted.</summary>
+    public Task<IReadOnlyList<string>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
+        BrokerErrors.Call(() => Admin().ListGroups(), "list consumer groups", cancellationToken);
+
     /// <summary>Per queue the group consumes: broker offset, consumer offset, lag (mqadmin consumerProgress).</summary>
     public Task<IReadOnlyList<QueueProgress>> GetGroupProgressAsync(string group, CancellationToken cancellationToken = default)
     {

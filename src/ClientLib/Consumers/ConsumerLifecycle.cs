@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OrleansMQ.Filtering;
 using OrleansMQ.Messages;
 
 namespace OrleansMQ.Client;
@@ -42,9 +43,9 @@ internal sealed class ConsumerLifecycle
     public bool IsCreated => _state == Created;
 
     /// <summary>Adds a subscription; when started, the group hears of it and queues are re-divided at once.</summary>
-    public void Subscribe(string topic, string tagExpression)
+    public void Subscribe(string topic, MessageSelector selector)
     {
-        Subscriptions.Add(topic, tagExpression);
+        Subscriptions.Add(topic, selector);
         _rebalance?.RequestRebalance();
     }
 
@@ -101,7 +102,7 @@ internal sealed class ConsumerLifecycle
             started();
             _state = Started;
             _logger.ConsumerStarted(_options.ConsumerGroup, _options.ClientId,
-                string.Join(", ", Subscriptions.ToHeartbeat().Select(s => $"{s.Topic}({s.Expression})")));
+                string.Join(", ", Subscriptions.ToHeartbeat().Select(s => $"{s.Topic}({s.Describe()})")));
         }
         finally
         {

@@ -1,3 +1,5 @@
+using OrleansMQ.Filtering;
+
 namespace OrleansMQ.Client.Hosting;
 
 /// <summary>How a registered consumer runs its handler, as rocketmq-spring's <c>consumeMode</c>.</summary>
@@ -22,8 +24,17 @@ public sealed class HostedConsumerOptions
     /// <summary>The topic to consume. Required.</summary>
     public string Topic { get; set; } = "";
 
-    /// <summary>The tag expression (<c>*</c>, <c>A</c>, <c>A || B</c>). Default every message.</summary>
+    /// <summary>
+    /// The expression messages are selected by, in the language <see cref="SelectorType"/> names: a tag expression
+    /// (<c>*</c>, <c>A</c>, <c>A || B</c>) or an SQL92 condition over user properties (<c>amount &gt; 100</c>). Default every message.
+    /// </summary>
     public string SelectorExpression { get; set; } = "*";
+
+    /// <summary>Tag (default) or SQL92, as rocketmq-spring's <c>selectorType</c>. See docs/filtering.md.</summary>
+    public ExpressionType SelectorType { get; set; } = ExpressionType.Tag;
+
+    /// <summary>The subscription's selector.</summary>
+    internal MessageSelector Selector => SelectorType == ExpressionType.Sql92 ? MessageSelector.BySql(SelectorExpression) : MessageSelector.ByTag(SelectorExpression);
 
     /// <summary>Concurrently (default) or orderly.</summary>
     public ConsumeMode ConsumeMode { get; set; } = ConsumeMode.Concurrently;

@@ -28,7 +28,7 @@ internal sealed partial class HostedConsumer(
     {
         Names.CheckTopic(options.Topic);
         Names.CheckGroup(options.Consumer.ConsumerGroup);
-        TagExpression.Parse(options.SelectorExpression);
+        options.Selector.Compile();
         return Task.CompletedTask;
     }
 
@@ -37,7 +37,7 @@ internal sealed partial class HostedConsumer(
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         var consumer = new PushConsumer(broker.Grains, options.Consumer, loggerFactory);
-        consumer.Subscribe(options.Topic, options.SelectorExpression);
+        consumer.Subscribe(options.Topic, options.Selector);
         if (options.ConsumeMode == ConsumeMode.Orderly)
         {
             consumer.RegisterMessageListener((IReadOnlyList<MessageExt> messages, ConsumeOrderlyContext _, CancellationToken ct) => ConsumeOrderlyAsync(messages, ct));
@@ -48,7 +48,7 @@ internal sealed partial class HostedConsumer(
         }
         await consumer.StartAsync(cancellationToken).ConfigureAwait(false);
         _consumer = consumer;
-        LogStarted(handlerName, options.Topic, options.SelectorExpression, options.Consumer.ConsumerGroup, options.ConsumeMode);
+        LogStarted(handlerName, options.Topic, options.Selector.ToString(), options.Consumer.ConsumerGroup, options.ConsumeMode);
     }
 
     public async Task StoppingAsync(CancellationToken cancellationToken)

@@ -14,6 +14,19 @@ internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets) : Gra
 {
     public Task<IReadOnlyList<TopicConfig>> ListTopics() => topics.ListAsync();
 
+    public async Task<IReadOnlyList<string>> ListGroups()
+    {
+        var names = new SortedSet<string>(await offsets.GroupsAsync(), StringComparer.Ordinal);
+        foreach (var topic in await topics.ListAsync())
+        {
+            foreach (var prefix in (ReadOnlySpan<string>)[Names.RetryGroupTopicPrefix, Names.DlqGroupTopicPrefix])
+            {
+                if (topic.Name.StartsWith(prefix, StringComparison.Ordinal)) names.Add(topic.Name[prefix.Length..]);
+            }
+        }
+        return [.. names];
+    }
+
     public async Task<IReadOnlyList<QueueProgress>> GetGroupProgress(string group)
     {
         Names.CheckGroup(group);

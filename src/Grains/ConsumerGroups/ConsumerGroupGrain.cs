@@ -62,7 +62,7 @@ internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOpt
         foreach (var subscription in heartbeat.Subscriptions)
         {
             Names.CheckSystemTopic(subscription.Topic);
-            TagExpression.Parse(subscription.Expression);
+            MessageFilter.Compile(subscription.ExpressionType, subscription.Expression);
         }
         ExpireSilent();
         CheckInstanceName(heartbeat);

@@ -43,7 +43,7 @@ internal sealed partial class QueueGrain(
     private readonly TailCache _tail = new(options.Value.TailCacheMessages);
     private readonly Dictionary<string, long> _committed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirtyGroups = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, TagExpression> _expressions = new(StringComparer.Ordinal);
+    private readonly Dictionary<(ExpressionType, string), MessageFilter> _filters = [];
     private List<PendingAppend> _pending = [];
     private Task _flushLoop = Task.CompletedTask;
     private TaskCompletionSource _newMessages = NewSignal();
@@ -188,7 +188,7 @@ internal sealed partial class QueueGrain(
         {
             throw new MQException(MQErrorCode.InvalidArgument, $"maxBytes {request.MaxBytes} is out of range; at least 1");
         }
-        var expression = ParseExpression(request.TagExpression);
+        var filter = CompileFilter(request.ExpressionType, request.TagExpression);
         await RequireTopicAsync();
 
         if (request.CommitOffset >= 0)
@@ -218,7 +218,7 @@ internal sealed partial class QueueGrain(
         var next = offset;
         while (found.Count < request.MaxMessages && bytes < request.MaxBytes && scanned < MaxScanPerPull && next < _nextOffset)
         {
-            var want = expression.MatchesAll ? request.MaxMessages - found.Count : Math.Max(request.MaxMessages, 64);
+            var want = filter.MatchesAll ? request.MaxMessages - found.Count : Math.Max(request.MaxMessages, 64);
             var chunk = _tail.Covers(next)
                 ? _tail.Read(next, want)
                 : await messages.ReadAsync(_topic, _queueId, next, want);
@@ -234,7 +234,7 @@ internal sealed partial class QueueGrain(
             {
                 next = message.QueueOffset + 1;
                 scanned++;
-                if (!expression.Matches(message.Tag)) continue;
+                if (!filter.Matches(message)) continue;
                 found.Add(message);
                 bytes += message.Body.Length;
                 if (found.Count >= request.MaxMessages || bytes >= request.MaxBytes) break;
@@ -337,16 +337,22 @@ internal sealed partial class QueueGrain(
         }
     }
 
-    private TagExpression ParseExpression(string? text)
+    /// <summary>
+    /// The compiled filter of a pull, cached: every pull of a subscription carries the same expression, and compiling
+    /// SQL on each would cost more than the scan. Bounded, as any client can send any expression.
+    /// </summary>
+    private MessageFilter CompileFilter(ExpressionType type, string? text)
     {
-        text ??= "*";
-        if (!_expressions.TryGetValue(text, out var expression))
+        if (type == ExpressionType.Tag && text is null) return TagExpression.All;
+        var key = (type, text ?? "");
+        if (!_filters.TryGetValue(key, out var filter))
         {
-            expression = TagExpression.Parse(text);
-            if (_expressions.Count > 256) _expressions.Clear();
-            _expressions[text] = expression;
+            // A malformed expression throws here and is not cached: the error reaches the caller every time.
+            filter = MessageFilter.Compile(type, text);
+            if (_filters.Count > 256) _filters.Clear();
+            _filters[key] = filter;
         }
-        return expression;
+        return filter;
     }
 
     private async Task ReloadBoundsAsync(CancellationToken cancellationToken)

@@ -48,6 +48,25 @@ internal sealed class PostgresOffsetStore(NpgsqlDataSource dataSource) : IOffset
         return result;
     }
 
+    public async Task<IReadOnlyList<string>> GroupsAsync(CancellationToken cancellationToken = default)
+    {
+        // Each table leads with consumer_group in its primary key, so every branch is an index scan.
+        await using var cmd = dataSource.CreateCommand(
+            """
+            SELECT consumer_group FROM omq_consumer_offset
+            UNION SELECT consumer_group FROM omq_broadcast_offset
+            UNION SELECT consumer_group FROM omq_consumer_group
+            ORDER BY 1
+            """);
+        var result = new List<string>();
+        await using var reader = await StoreErrors.Guard(() => cmd.ExecuteReaderAsync(cancellationToken));
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(reader.GetString(0));
+        }
+        return result;
+    }
+
     public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
     {
         // Broadcasting instances' offsets (sql/004) go with the topic too: a re-created topic starts over.

@@ -72,6 +72,9 @@ internal interface IOffsetStore
     /// <summary>Topics on which a group has committed offsets.</summary>
     Task<IReadOnlyList<string>> TopicsOfGroupAsync(string group, CancellationToken cancellationToken = default);
 
+    /// <summary>Every group that left a trace in the store: committed offsets, broadcasting instances' offsets, or orderly-lock state.</summary>
+    Task<IReadOnlyList<string>> GroupsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Removes every offset on a topic.</summary>
     Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
 }

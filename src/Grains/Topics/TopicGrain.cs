@@ -77,7 +77,7 @@ internal sealed partial class TopicGrain(
     public async Task<TopicRoute> EnsureSystemTopic(int queues)
     {
         Names.CheckSystemTopic(Name);
-        if (IsClientName(Name))
+        if (Names.IsClientTopic(Name))
         {
             throw new MQException(MQErrorCode.InvalidArgument, $"topic '{Name}' is not a broker-owned topic; create it with Create");
         }
@@ -93,20 +93,6 @@ internal sealed partial class TopicGrain(
         }
         var config = RequireLive();
         return new TopicRoute(config.Name, config.Queues, config.Permission, config.MessageType);
-    }
-
-    /// <summary>Whether clients may create a topic of this name (so it is not the broker's).</summary>
-    private static bool IsClientName(string name)
-    {
-        try
-        {
-            Names.CheckTopic(name);
-            return true;
-        }
-        catch (MQException)
-        {
-            return false;
-        }
     }
 
     public async Task Delete()

@@ -12,6 +12,13 @@ public interface IAdminGrain : IGrainWithIntegerKey
     /// <summary>Every live topic.</summary>
     Task<IReadOnlyList<TopicConfig>> ListTopics();
 
+    /// <summary>
+    /// Every consumer group the broker knows of, sorted: groups with committed offsets (written every offset flush
+    /// interval), broadcasting instances' offsets or orderly-lock state, and groups with a retry or dead-letter topic.
+    /// A group whose instances have only just started and committed nothing yet is not known until its first flush.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListGroups();
+
     /// <summary>Per queue of every topic the group consumes (or has committed offsets on): broker offset, consumer offset, lag.</summary>
     Task<IReadOnlyList<QueueProgress>> GetGroupProgress(string group);
 }

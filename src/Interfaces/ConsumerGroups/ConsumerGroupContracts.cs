@@ -1,3 +1,5 @@
+using OrleansMQ.Filtering;
+
 namespace OrleansMQ.ConsumerGroups;
 
 /// <summary>Clustering: each message to one instance of the group. Broadcasting: to every instance.</summary>
@@ -18,11 +20,16 @@ public enum ConsumeFromWhere
     Timestamp = 2,
 }
 
-/// <summary>One topic a consumer instance subscribes to.</summary>
+/// <summary>One topic a consumer instance subscribes to, with its filter expression and the expression's language.</summary>
 [GenerateSerializer, Immutable]
 public sealed record Subscription(
     [property: Id(0)] string Topic,
-    [property: Id(1)] string Expression);
+    [property: Id(1)] string Expression,
+    [property: Id(2)] ExpressionType ExpressionType = ExpressionType.Tag)
+{
+    /// <summary>How <c>group describe</c> and logs show it: <c>created || paid</c>, or <c>SQL92: a &gt; 5</c>.</summary>
+    public string Describe() => MessageSelector.Describe(ExpressionType, Expression);
+}
 
 /// <summary>
 /// A consumer instance's heartbeat: who it is and what it subscribes to; also (all optional) the observer the

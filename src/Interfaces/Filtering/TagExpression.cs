@@ -5,7 +5,7 @@ namespace OrleansMQ.Filtering;
 /// or tags joined by <c>||</c> (<c>created || paid</c>). Evaluated on the broker, so filtered-out
 /// messages never cross the network.
 /// </summary>
-public sealed class TagExpression
+public sealed class TagExpression : MessageFilter
 {
     /// <summary>Matches every message.</summary>
     public static readonly TagExpression All = new("*", null);
@@ -13,16 +13,13 @@ public sealed class TagExpression
     private readonly HashSet<string>? _tags;
 
     private TagExpression(string text, HashSet<string>? tags)
-    {
-        Text = text;
-        _tags = tags;
-    }
+        : base(text) => _tags = tags;
 
-    /// <summary>The expression as written.</summary>
-    public string Text { get; }
+    /// <inheritdoc />
+    public override ExpressionType Type => ExpressionType.Tag;
 
     /// <summary>Whether the expression matches every message.</summary>
-    public bool MatchesAll => _tags is null;
+    public override bool MatchesAll => _tags is null;
 
     /// <summary>The tags listed, or empty when it matches all.</summary>
     public IReadOnlyCollection<string> Tags => (IReadOnlyCollection<string>?)_tags ?? [];
@@ -51,5 +48,6 @@ public sealed class TagExpression
     /// <summary>Whether a message with this tag passes.</summary>
     public bool Matches(string? tag) => _tags is null || (tag is not null && _tags.Contains(tag));
 
-    public override string ToString() => Text;
+    /// <inheritdoc />
+    public override bool Matches(string? tag, IReadOnlyDictionary<string, string>? properties) => Matches(tag);
 }

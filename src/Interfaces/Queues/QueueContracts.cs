@@ -1,3 +1,4 @@
+using OrleansMQ.Filtering;
 using OrleansMQ.Messages;
 
 namespace OrleansMQ.Queues;
@@ -15,7 +16,9 @@ public sealed record AppendResult(
 /// <summary>
 /// One pull, as RocketMQ's PullMessageRequest: read from <see cref="QueueOffset"/>, optionally commit
 /// <see cref="CommitOffset"/> for the group in the same call, and wait up to <see cref="SuspendTimeout"/>
-/// for new messages when none are there (long-poll).
+/// for new messages when none are there (long-poll). <see cref="TagExpression"/> is the subscription's filter in the
+/// language <see cref="ExpressionType"/> names (RocketMQ's subscription string and expressionType): a tag expression by
+/// default, so callers that only know tags are unchanged.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record PullRequest(
@@ -25,7 +28,8 @@ public sealed record PullRequest(
     [property: Id(3)] string? TagExpression = null,
     [property: Id(4)] long CommitOffset = -1,
     [property: Id(5)] TimeSpan SuspendTimeout = default,
-    [property: Id(6)] int MaxBytes = 4 * 1024 * 1024);
+    [property: Id(6)] int MaxBytes = 4 * 1024 * 1024,
+    [property: Id(7)] ExpressionType ExpressionType = ExpressionType.Tag);
 
 /// <summary>Outcome of a pull, as RocketMQ's PullStatus.</summary>
 public enum PullStatus

@@ -65,6 +65,20 @@ public static class Names
         }
     }
 
+    /// <summary>Whether clients may create and send to a topic of this name (it is valid and not the broker's own).</summary>
+    public static bool IsClientTopic(string? topic)
+    {
+        try
+        {
+            CheckTopic(topic);
+            return true;
+        }
+        catch (MQException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Whether a name satisfies the syntax rule (not the reserved-name rule).</summary>
     public static bool IsValidSyntax(string? name) => name is { Length: > 0 and <= MaxLength } && FirstInvalidChar(name) < 0;
 

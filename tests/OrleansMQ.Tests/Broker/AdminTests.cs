@@ -63,6 +63,25 @@ public sealed class AdminTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ListGroups_knows_groups_with_committed_offsets_or_a_retry_topic()
+    {
+        var topic = await _grains.CreateTopicAsync("admin-groups", queues: 1);
+        var committed = TestData.UniqueName("committed");
+        var retrying = TestData.UniqueName("retrying");
+        var silent = TestData.UniqueName("silent");
+        await _grains.Queue(topic, 0).AppendAsync(2);
+        await _grains.Queue(topic, 0).CommitOffset(committed, 1, flush: true);
+        await _grains.GetGrain<OrleansMQ.Retry.IRetryGrain>(retrying).EnsureRetryTopic();
+
+        var groups = await Admin.ListGroups();
+
+        Assert.Contains(committed, groups);
+        Assert.Contains(retrying, groups);
+        Assert.DoesNotContain(silent, groups);
+        Assert.Equal(groups.Order(StringComparer.Ordinal), groups);
+    }
+
+    [Fact]
     public async Task GetGroupProgress_of_an_invalid_group_fails_with_InvalidGroupName()
     {
         var e = await Assert.ThrowsAsync<MQException>(() => Admin.GetGroupProgress("bad group!"));

@@ -8,6 +8,7 @@ using Orleans.Configuration;
 using OrleansMQ.Client;
 using OrleansMQ.Client.Hosting;
 using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Filtering;
 using OrleansMQ.Messages;
 using OrleansMQ.Tests.Infrastructure;
 using static OrleansMQ.Tests.Infrastructure.TestData;
@@ -123,7 +124,8 @@ public sealed class HostingTests(SiloProcessFixture fixture) : IAsyncLifetime
                 .AddConsumer<OrderHandler, Order>(c =>
                 {
                     c.Topic = topic;
-                    c.SelectorExpression = "created";
+                    c.SelectorType = ExpressionType.Sql92;
+                    c.SelectorExpression = "amount > 10";
                     c.Consumer.ConsumerGroup = group;
                     c.Consumer.ConsumeFromWhere = ConsumeFromWhere.FirstOffset;
                 });
@@ -133,29 +135,35 @@ public sealed class HostingTests(SiloProcessFixture fixture) : IAsyncLifetime
 
         var producer = host.Services.GetRequiredKeyedService<Producer>("orders");
         var order = new Order("order-42", 99.5m);
-        await producer.SendAsync(new Message(topic, JsonSerializer.SerializeToUtf8Bytes(order, new JsonSerializerOptions(JsonSerializerDefaults.Web))) { Tag = "created" });
-        await producer.SendAsync(new Message(topic, Encoding.UTF8.GetBytes("{\"id\":\"order-43\",\"amount\":1}")) { Tag = "paid" });
+        await producer.SendAsync(new Message(topic, JsonSerializer.SerializeToUtf8Bytes(order, new JsonSerializerOptions(JsonSerializerDefaults.Web))) { Properties = { ["amount"] = "99.5" } });
+        await producer.SendAsync(new Message(topic, Encoding.UTF8.GetBytes("{\"id\":\"order-43\",\"amount\":1}")) { Properties = { ["amount"] = "1" } });
 
         var sink = host.Services.GetRequiredService<Sink>();
-        await Eventually.PollAsync(() => Task.FromResult(sink.Orders.Count), n => n >= 1, Guard, "the created order handled");
+        await Eventually.PollAsync(() => Task.FromResult(sink.Orders.Count), n => n >= 1, Guard, "the big order handled");
         Assert.Equal(order, Assert.Single(sink.Orders));
         await host.StopAsync();
     }
 
-    [Fact]
-    public async Task A_consumer_registered_with_a_bad_topic_fails_the_host_start_with_a_typed_error()
+    [Theory]
+    [InlineData("bad topic!", ExpressionType.Tag, "*", MQErrorCode.InvalidTopicName)]
+    [InlineData("Orders", ExpressionType.Sql92, "amount >", MQErrorCode.InvalidFilterExpression)]
+    [InlineData("Orders", ExpressionType.Tag, "a | b", MQErrorCode.InvalidFilterExpression)]
+    public async Task A_consumer_registered_with_a_bad_topic_or_selector_fails_the_host_start_with_a_typed_error(
+        string topic, ExpressionType selectorType, string selector, MQErrorCode expected)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddSingleton<Sink>();
         builder.Services.AddOrleansMQClient(o => o.Gateways = "127.0.0.1:1")
             .AddConsumer<RecordingHandler>(c =>
             {
-                c.Topic = "bad topic!";
+                c.Topic = topic;
+                c.SelectorType = selectorType;
+                c.SelectorExpression = selector;
                 c.Consumer.ConsumerGroup = "g";
             });
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<MQException>(() => host.StartAsync());
-        Assert.Equal(MQErrorCode.InvalidTopicName, error.Code);
+        Assert.Equal(expected, error.Code);
     }
 }

@@ -12,10 +12,11 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>Covers a first start that builds the silo (Release) before running it.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
-    private SiloProcess(int siloPort, int gatewayPort, int pid, string readyLine)
+    private SiloProcess(int siloPort, int gatewayPort, int? httpPort, int pid, string readyLine)
     {
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
+        HttpPort = httpPort;
         Pid = pid;
         ReadyLine = readyLine;
     }
@@ -23,6 +24,12 @@ public sealed class SiloProcess : IAsyncDisposable
     public int SiloPort { get; }
 
     public int GatewayPort { get; }
+
+    /// <summary>The web console's port given with <c>--http-port</c>, or null when the silo was left to its default.</summary>
+    public int? HttpPort { get; }
+
+    /// <summary>The console's address, when a port was given.</summary>
+    public Uri? ConsoleUrl => HttpPort is { } port ? new Uri($"http://127.0.0.1:{port}/") : null;
 
     /// <summary>The silo's process id (from <c>.orleansmq/silo-&lt;gateway port&gt;.pid</c>).</summary>
     public int Pid { get; }
@@ -45,14 +52,19 @@ public sealed class SiloProcess : IAsyncDisposable
         return File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(lines)) : "(no log)";
     }
 
-    /// <summary>Runs <c>./orleansmq up --detach</c> against <paramref name="postgres"/>; returns once it printed that the silo is ready.</summary>
-    public static async Task<SiloProcess> StartAsync(string postgres)
+    /// <summary>
+    /// Runs <c>./orleansmq up --detach</c> against <paramref name="postgres"/>; returns once it printed that the silo is ready.
+    /// The console gets a free port too, unless <paramref name="giveHttpPort"/> is false (the silo then tries its default).
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(string postgres, bool giveHttpPort = true)
     {
         var siloPort = ProcessRunner.FreePort();
         var gatewayPort = ProcessRunner.FreePort();
+        int? httpPort = giveHttpPort ? ProcessRunner.FreePort() : null;
+        string[] http = httpPort is { } port ? ["--http-port", port.ToString(CultureInfo.InvariantCulture)] : [];
         var up = await ProcessRunner.LauncherAsync(StartTimeout,
-            "up", "--detach", "--postgres", postgres, "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
-            "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture));
+            ["up", "--detach", "--postgres", postgres, "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
+            "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture), .. http]);
         var ready = up.StdoutLines.FirstOrDefault(l => l.StartsWith("OrleansMQ silo ready", StringComparison.Ordinal));
         var pidFile = StateFile(gatewayPort, "pid");
         if (up.ExitCode != 0 || ready is null || !File.Exists(pidFile))
@@ -60,7 +72,7 @@ public sealed class SiloProcess : IAsyncDisposable
             throw new InvalidOperationException($"the silo did not start: {up}");
         }
         var pid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
-        return new SiloProcess(siloPort, gatewayPort, pid, ready);
+        return new SiloProcess(siloPort, gatewayPort, httpPort, pid, ready);
     }
 
     /// <summary>Stops the silo gracefully (SIGTERM) and waits for the process to end; kills it if it outlives <paramref name="timeout"/>.</summary>

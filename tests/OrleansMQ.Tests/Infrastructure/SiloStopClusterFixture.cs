@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
 using Orleans.Runtime;
 using Orleans.TestingHost;
 
@@ -20,21 +21,30 @@ public sealed class SiloStopClusterFixture : ClusterFixtureBase
 
     /// <summary>
     /// Steers <paramref name="grain"/> to <paramref name="silo"/> and, while it is active elsewhere (placed before it was
-    /// steered), deactivates it and touches it with <paramref name="touch"/> again; true once it lives there (within 60 s).
+    /// steered), deactivates it and touches it with <paramref name="touch"/> again; true once it lives there (within 90 s).
+    /// Where it lives is read from the silos' own activation lists, not from the grain directory, whose cached entries can
+    /// lag behind a deactivation.
     /// </summary>
     public async Task<bool> PlaceOnAsync(IAddressable grain, Func<Task> touch, SiloAddress silo)
     {
         SteeredPlacement.Steer(grain, silo);
+        var id = grain.GetGrainId();
         var management = Client.GetGrain<IManagementGrain>(0);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (true)
         {
             await touch();
-            if (silo.Equals(await management.GetActivationAddress(grain))) return true;
-            if (DateTime.UtcNow > deadline) return false;
-            // A deactivation request does not always take (a busy activation may serve the next call first): ask again until one does.
-            await management.DeactivateGrain(grain.GetGrainId());
-            await Task.Delay(200);
+            var hosts = (await management.GetDetailedGrainStatistics()).Where(a => a.GrainId == id).Select(a => a.SiloAddress).ToList();
+            if (hosts.Count == 1 && silo.Equals(hosts[0])) return true;
+            if (DateTime.UtcNow > deadline)
+            {
+                Console.Error.WriteLine($"{id} is still active on [{string.Join(", ", hosts)}], not only on {silo}");
+                return false;
+            }
+            // Through the grain's own reference, so the request reaches the activation the touch reached (the management
+            // grain's DeactivateGrain, routed through the directory, sometimes never took effect on a loaded machine).
+            await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+            await Task.Delay(250);
         }
     }
 

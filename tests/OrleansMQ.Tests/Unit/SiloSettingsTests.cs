@@ -42,6 +42,17 @@ public sealed class SiloSettingsTests : IDisposable
         Assert.Equal("Development", settings.Environment);
         Assert.True(settings.AutoCreateTopics);
         Assert.Empty(settings.BrokerSettings);
+        Assert.Equal((8080, false), (settings.HttpPort, settings.HttpPortGiven));
+    }
+
+    [Theory]
+    [InlineData("8180", 8180)]
+    [InlineData("0", 0)]
+    public void Http_port_is_read_and_zero_turns_the_console_off(string value, int expected)
+    {
+        var settings = SiloSettings.Parse(["--postgres", Conn, "--http-port", value]);
+
+        Assert.Equal((expected, true), (settings.HttpPort, settings.HttpPortGiven));
     }
 
     [Fact]
@@ -108,6 +119,9 @@ public sealed class SiloSettingsTests : IDisposable
     [InlineData("--silo-port", "0")]
     [InlineData("--silo-port", "65536")]
     [InlineData("--gateway-port", "http")]
+    [InlineData("--http-port", "65536")]
+    [InlineData("--http-port", "-1")]
+    [InlineData("--http-port", "web")]
     [InlineData("--advertised-ip", "not-an-ip")]
     [InlineData("--auto-create-topics", "maybe")]
     [InlineData("--listen-any", "yes")]

@@ -53,7 +53,7 @@ internal static class GroupCommands
             var table = Output.NewTable("Client Id", "Instance", "Host", "Model", "Mode", "Strategy", "Queues", "Locks", "Subscriptions", "Last Heartbeat");
             foreach (var instance in instances.OrderBy(i => i.ClientId, StringComparer.Ordinal))
             {
-                var subscriptions = string.Join(Environment.NewLine, instance.Subscriptions.Select(s => $"{s.Topic} [{s.Expression}]"));
+                var subscriptions = string.Join(Environment.NewLine, instance.Subscriptions.Select(s => $"{s.Topic} [{s.Describe()}]"));
                 table.AddPlainRow(instance.ClientId, instance.InstanceName ?? "-", instance.Host ?? "-", instance.MessageModel.ToString(),
                     instance.Orderly ? "orderly" : "concurrently", instance.AllocateStrategy ?? "-",
                     QueueList(instance.Assignment), instance.Orderly ? QueueList(instance.Locks) : "-", subscriptions, Output.Time(instance.LastHeartbeat));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OrleansMQ.Cli.Common;
 using OrleansMQ.Client;
 using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Filtering;
 using OrleansMQ.Messages;
 
 namespace OrleansMQ.Cli.Commands.Messages;
@@ -16,7 +17,7 @@ internal static class PushConsumeRun
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
 
     public sealed record Settings(
-        string Topic, string Group, string TagExpression, int Limit, TimeSpan? IdleExit, bool Json, bool FromFirst, bool Orderly, bool Broadcast, string? InstanceName);
+        string Topic, string Group, MessageSelector Selector, int Limit, TimeSpan? IdleExit, bool Json, bool FromFirst, bool Orderly, bool Broadcast, string? InstanceName);
 
     public static async Task<int> ExecuteAsync(OrleansMQConnection connection, Settings settings, CancellationToken cancellationToken)
     {
@@ -66,7 +67,7 @@ internal static class PushConsumeRun
         }
 
         await using var consumer = connection.CreatePushConsumer(options);
-        consumer.Subscribe(settings.Topic, settings.TagExpression);
+        consumer.Subscribe(settings.Topic, settings.Selector);
         if (settings.Orderly)
         {
             consumer.RegisterMessageListener((messages, context, _) =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using OrleansMQ.Filtering;
 using OrleansMQ.Messages;
 using OrleansMQ.Queues;
 
@@ -65,7 +66,15 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
 
     /// <summary>Subscribes to a topic with a tag expression (<c>*</c>, <c>A</c>, <c>A || B</c>), filtered on the broker. Allowed before and after start.</summary>
     /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression.</exception>
-    public void Subscribe(string topic, string tagExpression = "*") => _lifecycle.Subscribe(topic, tagExpression);
+    public void Subscribe(string topic, string tagExpression = "*") => _lifecycle.Subscribe(topic, MessageSelector.ByTag(tagExpression));
+
+    /// <summary>
+    /// Subscribes to a topic with a selector: <c>MessageSelector.BySql("a &gt; 5 AND b = 'abc'")</c> or
+    /// <c>MessageSelector.ByTag("A || B")</c>, evaluated on the broker (docs/filtering.md). The expression is checked here,
+    /// before anything is sent. Allowed before and after start.
+    /// </summary>
+    /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression (naming what is wrong and where).</exception>
+    public void Subscribe(string topic, MessageSelector selector) => _lifecycle.Subscribe(topic, selector);
 
     /// <summary>Joins the group and takes a share of the queues; <see cref="Assignment"/> is set when this returns.</summary>
     /// <exception cref="MQException">InvalidArgument (no subscription, already started), ClientNotStarted (stopped), BrokerUnavailable.</exception>
@@ -306,7 +315,9 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
                 offset = await QueueCalls.ResolveStartOffsetAsync(_grains, state.Queue, _options.ConsumerGroup, _options.ConsumeFromWhere, _options.ConsumeTimestamp, _logger, CancellationToken.None)
                     .ConfigureAwait(false);
             }
-            var request = new PullRequest(_options.ConsumerGroup, offset, _options.PullBatchSize, _lifecycle.Subscriptions.PullFilter(state.Queue.Topic), commit, suspend);
+            var filter = _lifecycle.Subscriptions.PullFilter(state.Queue.Topic);
+            var request = new PullRequest(_options.ConsumerGroup, offset, _options.PullBatchSize, filter?.Text, commit, suspend,
+                ExpressionType: filter?.Type ?? ExpressionType.Tag);
             var result = await QueueCalls.PullAsync(_grains, state.Queue, request, CancellationToken.None).ConfigureAwait(false);
             return new PullOutcome(generation, offset, commit, result, null);
         }

@@ -90,8 +90,9 @@ internal sealed class PullMessageLoop
                 }
                 var commit = processQueue.OffsetToCommit;
                 var commitOffset = _offsets.CommitsRideOnPulls && commit >= 0 && commit != processQueue.LastCommittedOffset ? commit : -1;
-                var request = new PullRequest(
-                    group, processQueue.NextOffset, _options.PullBatchSize, _subscriptions.PullFilter(queue.Topic), commitOffset, _options.PullSuspendTimeout);
+                var filter = _subscriptions.PullFilter(queue.Topic);
+                var request = new PullRequest(group, processQueue.NextOffset, _options.PullBatchSize, filter?.Text, commitOffset, _options.PullSuspendTimeout,
+                    ExpressionType: filter?.Type ?? Filtering.ExpressionType.Tag);
                 var result = await QueueCalls.PullAsync(_grains, queue, request, cancellationToken).ConfigureAwait(false);
                 if (commitOffset >= 0)
                 {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using OrleansMQ.Filtering;
 using OrleansMQ.Messages;
 
 namespace OrleansMQ.Client;
@@ -84,7 +85,17 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     /// Subscribing again to a topic replaces its expression. Allowed before and after start.
     /// </summary>
     /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression.</exception>
-    public void Subscribe(string topic, string tagExpression = "*") => _lifecycle.Subscribe(topic, tagExpression);
+    public void Subscribe(string topic, string tagExpression = "*") => _lifecycle.Subscribe(topic, MessageSelector.ByTag(tagExpression));
+
+    /// <summary>
+    /// Subscribes to a topic with a selector, as RocketMQ's <c>subscribe(topic, MessageSelector)</c>:
+    /// <c>MessageSelector.BySql("amount &gt; 100 AND region IN ('eu', 'us')")</c> filters on user properties (docs/filtering.md),
+    /// <c>MessageSelector.ByTag("A || B")</c> on tags; either is evaluated on the broker. The expression is checked here,
+    /// before anything is sent. Subscribing again to a topic replaces its selector. Allowed before and after start.
+    /// The group's retry topic is still consumed whole: a message there matched when it was first delivered.
+    /// </summary>
+    /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression (naming what is wrong and where).</exception>
+    public void Subscribe(string topic, MessageSelector selector) => _lifecycle.Subscribe(topic, selector);
 
     /// <summary>Sets the listener; required before <see cref="StartAsync"/>.</summary>
     public void RegisterMessageListener(IMessageListenerConcurrently listener)
@@ -184,7 +195,7 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
         if (clustering)
         {
             // RocketMQ's copySubscription: a clustering consumer also consumes its group's retry topic.
-            _lifecycle.Subscriptions.Add(Validation.Names.RetryTopic(_options.ConsumerGroup), "*");
+            _lifecycle.Subscriptions.Add(Validation.Names.RetryTopic(_options.ConsumerGroup), MessageSelector.All);
         }
         if (_orderlyListener is not null)
         {

@@ -4,21 +4,25 @@ using OrleansMQ.Validation;
 
 namespace OrleansMQ.Client;
 
-/// <summary>A consumer's subscriptions (topic → tag expression), safe to read while <c>Subscribe</c> adds to it.</summary>
+/// <summary>A consumer's subscriptions (topic → compiled filter), safe to read while <c>Subscribe</c> adds to it.</summary>
 internal sealed class SubscriptionTable
 {
-    private volatile IReadOnlyDictionary<string, TagExpression> _byTopic = new Dictionary<string, TagExpression>(StringComparer.Ordinal);
+    private volatile IReadOnlyDictionary<string, MessageFilter> _byTopic = new Dictionary<string, MessageFilter>(StringComparer.Ordinal);
     private readonly object _gate = new();
 
-    /// <summary>Validates and adds (or replaces) a subscription.</summary>
+    /// <summary>
+    /// Validates and adds (or replaces) a subscription. The expression is compiled here, as the broker will compile
+    /// it, so a malformed one fails at <c>Subscribe</c> before anything is sent.
+    /// </summary>
     /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression.</exception>
-    public void Add(string topic, string? tagExpression)
+    public void Add(string topic, MessageSelector selector)
     {
+        ArgumentNullException.ThrowIfNull(selector);
         Names.CheckExistingTopic(topic);
-        var expression = TagExpression.Parse(tagExpression);
+        var filter = selector.Compile();
         lock (_gate)
         {
-            _byTopic = new Dictionary<string, TagExpression>(_byTopic, StringComparer.Ordinal) { [topic] = expression };
+            _byTopic = new Dictionary<string, MessageFilter>(_byTopic, StringComparer.Ordinal) { [topic] = filter };
         }
     }
 
@@ -27,11 +31,11 @@ internal sealed class SubscriptionTable
     /// <summary>The subscribed topics, sorted ordinally.</summary>
     public IReadOnlyList<string> Topics => [.. _byTopic.Keys.Order(StringComparer.Ordinal)];
 
-    /// <summary>The tag expression a pull request carries: null for "everything".</summary>
-    public string? PullFilter(string topic) =>
-        _byTopic.TryGetValue(topic, out var expression) && !expression.MatchesAll ? expression.Text : null;
+    /// <summary>The filter a pull request carries: null for "everything".</summary>
+    public MessageFilter? PullFilter(string topic) =>
+        _byTopic.TryGetValue(topic, out var filter) && !filter.MatchesAll ? filter : null;
 
     /// <summary>The subscriptions as a heartbeat reports them, sorted by topic.</summary>
     public IReadOnlyList<Subscription> ToHeartbeat() =>
-        [.. _byTopic.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new Subscription(p.Key, p.Value.Text))];
+        [.. _byTopic.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new Subscription(p.Key, p.Value.Text, p.Value.Type))];
 }

@@ -1,0 +1,491 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using OrleansMQ.Client;
+using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Topics;
+using OrleansMQ.Validation;
+
+namespace OrleansMQ.Silo.Dashboard;
+
+/// <summary>
+/// The HTTP API under <c>/api/</c> (JSON): what mqadmin and the CLI do, through <see cref="AdminClient"/> and
+/// <see cref="Producer"/> on the silo's own grain factory, so input is validated by the same rules and nothing is
+/// read from Postgres behind the grains' back. Every failure answers with an <see cref="ApiError"/>.
+/// </summary>
+internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo, ILogger logger, Func<string?> consoleUrl) : IAsyncDisposable
+{
+    /// <summary>The producer group stored with the console's test messages.</summary>
+    public const string ProducerGroup = "orleansmq-console";
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        // Readable with curl (quotes and non-ASCII as written). Safe: answers are application/json with nosniff, and
+        // the console page puts them into the DOM as text, never as markup.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private readonly AdminClient _admin = new(grains);
+    private readonly Lazy<Producer> _producer = new(() => new Producer(grains, new ProducerOptions
+    {
+        ProducerGroup = ProducerGroup,
+        // A typo in the send form must not create a topic.
+        AutoCreateTopics = false,
+    }));
+
+    public void Map(WebApplication app)
+    {
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.Use(HandleErrorsAsync));
+
+        app.MapGet("/api/cluster", ClusterAsync);
+
+        app.MapGet("/api/topics", ListTopicsAsync);
+        app.MapPost("/api/topics", CreateTopicAsync);
+        app.MapGet("/api/topics/{topic}", TopicAsync);
+        app.MapDelete("/api/topics/{topic}", DeleteTopicAsync);
+        app.MapGet("/api/topics/{topic}/groups", TopicGroupsAsync);
+
+        app.MapGet("/api/groups", ListGroupsAsync);
+        app.MapGet("/api/groups/{group}/progress", ProgressAsync);
+        app.MapGet("/api/groups/{group}/instances", InstancesAsync);
+        app.MapPost("/api/groups/{group}/reset-offset", ResetOffsetAsync);
+        app.MapGet("/api/groups/{group}/dlq", DeadLettersAsync);
+        app.MapPost("/api/groups/{group}/dlq/resend", ResendAsync);
+
+        app.MapGet("/api/messages/by-id/{msgId}", MessageByIdAsync);
+        app.MapGet("/api/messages/by-key", MessagesByKeyAsync);
+        app.MapGet("/api/messages/by-offset", MessageByOffsetAsync);
+        app.MapPost("/api/messages", SendAsync);
+
+        app.MapGet("/api/delay", DelayAsync);
+
+        // Last: any other /api path is an error in the same JSON shape, not the console page.
+        app.Map("/api/{**rest}", http => WriteAsync(http, StatusCodes.Status404NotFound,
+            new ApiError("NotFound", 0, $"no API endpoint {http.Request.Method} {http.Request.Path}; see docs/console.md")));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_producer.IsValueCreated)
+        {
+            await _producer.Value.DisposeAsync();
+        }
+    }
+
+    // ---- cluster ----------------------------------------------------------------------------------
+
+    private async Task ClusterAsync(HttpContext http)
+    {
+        var all = OptionalBool(http, "all") ?? false;
+        var management = grains.GetGrain<IManagementGrain>(0);
+        var hosts = await management.GetDetailedHosts(onlyActive: !all);
+        var active = hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloAddress).ToArray();
+        var statistics = new Dictionary<SiloAddress, SiloRuntimeStatistics>();
+        try
+        {
+            var values = await management.GetRuntimeStatistics(active);
+            for (var i = 0; i < active.Length && i < values.Length; i++) statistics[active[i]] = values[i];
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Statistics are a nicety: a silo that just died must not take the membership view down with it.
+        }
+        var silos = hosts
+            .OrderBy(h => h.Status == SiloStatus.Active ? 0 : 1).ThenBy(h => h.SiloAddress.ToString(), StringComparer.Ordinal)
+            .Select(h =>
+            {
+                statistics.TryGetValue(h.SiloAddress, out var s);
+                return new
+                {
+                    address = h.SiloAddress.Endpoint.ToString(),
+                    siloName = h.SiloName,
+                    hostName = h.HostName,
+                    status = h.Status.ToString(),
+                    gateway = h.ProxyPort > 0 ? $"{h.SiloAddress.Endpoint.Address}:{h.ProxyPort}" : null,
+                    startTime = ToUtc(h.StartTime),
+                    iAmAliveTime = ToUtc(h.IAmAliveTime),
+                    self = h.SiloAddress.Equals(silo.SiloAddress),
+                    activations = s?.ActivationCount,
+                    clients = s?.ClientCount,
+                    cpuUsagePercent = s?.EnvironmentStatistics.FilteredCpuUsagePercentage,
+                    memoryUsageBytes = s?.EnvironmentStatistics.FilteredMemoryUsageBytes,
+                    overloaded = s?.IsOverloaded,
+                };
+            })
+            .ToList();
+        await OkAsync(http, new { clusterId = silo.ClusterId, self = silo.SiloAddress.Endpoint.ToString(), consoleUrl = consoleUrl(), silos });
+    }
+
+    private static DateTimeOffset? ToUtc(DateTime time) =>
+        time == default ? null : new DateTimeOffset(DateTime.SpecifyKind(time, time.Kind == DateTimeKind.Unspecified ? DateTimeKind.Utc : time.Kind)).ToUniversalTime();
+
+    // ---- topics -----------------------------------------------------------------------------------
+
+    private async Task ListTopicsAsync(HttpContext http)
+    {
+        var topics = await _admin.ListTopicsAsync(http.RequestAborted);
+        await OkAsync(http, topics.Select(TopicView));
+    }
+
+    private static object TopicView(TopicConfig t) => new
+    {
+        name = t.Name,
+        queues = t.Queues,
+        messageType = t.MessageType,
+        permission = t.Permission,
+        perm = (int)t.Permission,
+        retentionHours = t.RetentionHours,
+        createdAt = t.CreatedAt == default ? (DateTimeOffset?)null : t.CreatedAt,
+        kind = t.Name.StartsWith(Names.RetryGroupTopicPrefix, StringComparison.Ordinal) ? "retry"
+            : t.Name.StartsWith(Names.DlqGroupTopicPrefix, StringComparison.Ordinal) ? "dlq"
+            : Names.IsClientTopic(t.Name) ? "normal" : "system",
+    };
+
+    private async Task CreateTopicAsync(HttpContext http)
+    {
+        var request = await ReadAsync<CreateTopicRequest>(http);
+        var name = request.Name ?? throw ApiErrors.BadRequest("a topic needs a \"name\"");
+        var config = new TopicConfig(
+            name,
+            request.Queues ?? Limits.DefaultQueues,
+            request.Permission is null ? TopicPermission.ReadWrite : ParseEnum<TopicPermission>(request.Permission, "permission"),
+            request.MessageType is null ? TopicMessageType.Normal : ParseEnum<TopicMessageType>(request.MessageType, "messageType"),
+            request.RetentionHours ?? 72);
+        var created = await _admin.CreateTopicAsync(config, http.RequestAborted);
+        LogAction($"created topic '{created.Name}' with {created.Queues} queues");
+        await WriteAsync(http, StatusCodes.Status201Created, TopicView(created));
+    }
+
+    private async Task TopicAsync(HttpContext http)
+    {
+        var topic = Route(http, "topic");
+        var config = await _admin.GetTopicConfigAsync(topic, http.RequestAborted)
+            ?? throw new MQException(MQErrorCode.TopicNotFound, $"topic '{topic}' does not exist");
+        var queues = await _admin.GetTopicStatusAsync(topic, http.RequestAborted);
+        await OkAsync(http, new
+        {
+            topic = TopicView(config),
+            messages = queues.Sum(q => q.MaxOffset - q.MinOffset),
+            lastStoredAt = queues.Max(q => q.LastStoredAt),
+            queues = queues.Select(q => new { queueId = q.QueueId, minOffset = q.MinOffset, maxOffset = q.MaxOffset, lastStoredAt = q.LastStoredAt }),
+        });
+    }
+
+    private async Task DeleteTopicAsync(HttpContext http)
+    {
+        var topic = Route(http, "topic");
+        _ = await _admin.GetTopicConfigAsync(topic, http.RequestAborted)
+            ?? throw new MQException(MQErrorCode.TopicNotFound, $"topic '{topic}' does not exist");
+        await _admin.DeleteTopicAsync(topic, http.RequestAborted);
+        LogAction($"deleted topic '{topic}'");
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>The known groups that consume the topic, with their lag on it (the dashboard's topic "consumer manage").</summary>
+    private async Task TopicGroupsAsync(HttpContext http)
+    {
+        var topic = Route(http, "topic");
+        _ = await _admin.GetTopicConfigAsync(topic, http.RequestAborted)
+            ?? throw new MQException(MQErrorCode.TopicNotFound, $"topic '{topic}' does not exist");
+        var names = await _admin.ListGroupsAsync(http.RequestAborted);
+        var groups = await Task.WhenAll(names.Select(async group =>
+        {
+            var queues = (await _admin.GetGroupProgressAsync(group, http.RequestAborted)).Where(q => q.Topic == topic).ToList();
+            return new { group, queues = queues.Count, totalLag = queues.Sum(q => q.Lag) };
+        }));
+        await OkAsync(http, groups.Where(g => g.queues > 0));
+    }
+
+    // ---- consumer groups --------------------------------------------------------------------------
+
+    private async Task ListGroupsAsync(HttpContext http)
+    {
+        var names = await _admin.ListGroupsAsync(http.RequestAborted);
+        var groups = await Task.WhenAll(names.Select(async group =>
+        {
+            try
+            {
+                var progress = _admin.GetGroupProgressAsync(group, http.RequestAborted);
+                var instances = await _admin.GetGroupInstancesAsync(group, http.RequestAborted);
+                var queues = await progress;
+                return (object)new
+                {
+                    group,
+                    instances = instances.Count,
+                    messageModel = instances.Select(i => (MessageModel?)i.MessageModel).FirstOrDefault(),
+                    orderly = instances.Any(i => i.Orderly),
+                    topics = queues.Select(q => q.Topic).Distinct().ToList(),
+                    totalLag = queues.Sum(q => q.Lag),
+                };
+            }
+            catch (MQException e)
+            {
+                // One group the broker cannot describe (a name from older data, say) must not hide the others.
+                return new { group, error = ApiError.Of(e) };
+            }
+        }));
+        await OkAsync(http, groups);
+    }
+
+    private async Task ProgressAsync(HttpContext http)
+    {
+        var group = Route(http, "group");
+        var queues = await _admin.GetGroupProgressAsync(group, http.RequestAborted);
+        await OkAsync(http, new
+        {
+            group,
+            totalLag = queues.Sum(q => q.Lag),
+            queues = queues.Select(q => new
+            {
+                topic = q.Topic,
+                queueId = q.QueueId,
+                brokerOffset = q.BrokerOffset,
+                consumerOffset = q.ConsumerOffset,
+                lag = q.Lag,
+                lastStoredAt = q.LastStoredAt,
+            }),
+        });
+    }
+
+    private async Task InstancesAsync(HttpContext http)
+    {
+        var group = Route(http, "group");
+        var instances = await _admin.GetGroupInstancesAsync(group, http.RequestAborted);
+        await OkAsync(http, instances.Select(i => new
+        {
+            clientId = i.ClientId,
+            instanceName = i.InstanceName,
+            host = i.Host,
+            messageModel = i.MessageModel,
+            orderly = i.Orderly,
+            allocateStrategy = i.AllocateStrategy,
+            lastHeartbeat = i.LastHeartbeat,
+            subscriptions = i.Subscriptions.Select(s => new { topic = s.Topic, expression = s.Expression }),
+            queues = i.Assignment.Select(q => q.ToString()),
+            locks = i.Locks.Select(q => q.ToString()),
+        }));
+    }
+
+    private async Task ResetOffsetAsync(HttpContext http)
+    {
+        var group = Route(http, "group");
+        var request = await ReadAsync<ResetOffsetRequest>(http);
+        var topic = request.Topic ?? throw ApiErrors.BadRequest("a reset needs the \"topic\" whose offsets move");
+        var time = request.Time ?? throw ApiErrors.BadRequest("a reset needs a \"time\" (ISO 8601, e.g. 2030-01-01T12:00:00Z)");
+        var resets = await _admin.ResetOffsetsByTimeAsync(group, topic, time, http.RequestAborted);
+        LogAction($"reset the offsets of group '{group}' on topic '{topic}' to {time:O}");
+        await OkAsync(http, resets.Select(r => new { topic = r.Queue.Topic, queueId = r.Queue.QueueId, before = r.Before, after = r.After }));
+    }
+
+    private async Task DeadLettersAsync(HttpContext http)
+    {
+        var group = Route(http, "group");
+        var from = OptionalLong(http, "from") ?? 0;
+        var max = OptionalInt(http, "max") ?? 100;
+        var letters = await _admin.ListDeadLettersAsync(group, from, max, http.RequestAborted);
+        await OkAsync(http, letters.Select(d => new { message = MessageView.Of(d.Message, MessageView.PreviewBytes), resentAt = d.ResentAt }));
+    }
+
+    private async Task ResendAsync(HttpContext http)
+    {
+        var group = Route(http, "group");
+        var request = await ReadAsync<ResendRequest>(http);
+        var all = request.All ?? false;
+        if (all == request.MsgIds is not null)
+        {
+            throw ApiErrors.BadRequest("give either \"msgIds\": [ … ] or \"all\": true");
+        }
+        var results = await _admin.ResendDeadLettersAsync(group, all ? null : request.MsgIds, http.RequestAborted);
+        LogAction($"resent {results.Count} dead letter(s) of group '{group}'");
+        await OkAsync(http, results.Select(r => new { msgId = r.MsgId, topic = r.Topic, reconsumeTimes = r.ReconsumeTimes, deadLettered = r.DeadLettered }));
+    }
+
+    // ---- messages ---------------------------------------------------------------------------------
+
+    private async Task MessageByIdAsync(HttpContext http)
+    {
+        var msgId = Route(http, "msgId");
+        var messages = await _admin.QueryMessageByIdAsync(msgId, cancellationToken: http.RequestAborted);
+        if (messages.Count == 0)
+        {
+            throw new MQException(MQErrorCode.MessageNotFound, $"no stored message has id '{msgId}' (never sent, or removed by retention)");
+        }
+        await OkAsync(http, messages.Select(m => MessageView.Of(m)));
+    }
+
+    private async Task MessagesByKeyAsync(HttpContext http)
+    {
+        var topic = Required(http, "topic");
+        var key = Required(http, "key");
+        var to = OptionalTime(http, "to") ?? DateTimeOffset.UtcNow.AddMinutes(1);
+        var from = OptionalTime(http, "from") ?? to.AddDays(-3);
+        var max = OptionalInt(http, "max") ?? 64;
+        var messages = await _admin.QueryMessageByKeyAsync(topic, key, from, to, max, http.RequestAborted);
+        await OkAsync(http, messages.Select(m => MessageView.Of(m, MessageView.PreviewBytes)));
+    }
+
+    private async Task MessageByOffsetAsync(HttpContext http)
+    {
+        var topic = Required(http, "topic");
+        var queue = OptionalInt(http, "queue") ?? throw ApiErrors.BadRequest("query parameter \"queue\" (the queue id) is required");
+        var offset = OptionalLong(http, "offset") ?? throw ApiErrors.BadRequest("query parameter \"offset\" is required");
+        var message = await _admin.QueryMessageByOffsetAsync(topic, queue, offset, http.RequestAborted);
+        await OkAsync(http, MessageView.Of(message));
+    }
+
+    private async Task SendAsync(HttpContext http)
+    {
+        var request = await ReadAsync<SendMessageRequest>(http);
+        var topic = request.Topic ?? throw ApiErrors.BadRequest("a message needs a \"topic\"");
+        var body = request.Body ?? throw ApiErrors.BadRequest("a message needs a \"body\" (UTF-8 text)");
+        var message = new Message(topic, body)
+        {
+            Tag = string.IsNullOrEmpty(request.Tag) ? null : request.Tag,
+            Keys = [.. request.Keys ?? []],
+            DelayLevel = request.DelayLevel ?? 0,
+            DeliverAt = request.DeliverAt,
+            MessageGroup = string.IsNullOrEmpty(request.MessageGroup) ? null : request.MessageGroup,
+        };
+        foreach (var (key, value) in request.Properties ?? new Dictionary<string, string>())
+        {
+            message.Properties[key] = value;
+        }
+        var sent = await _producer.Value.SendAsync(message, http.RequestAborted);
+        await OkAsync(http, new
+        {
+            status = sent.Status,
+            msgId = sent.MsgId,
+            topic = sent.Queue.Topic,
+            queueId = sent.Queue.QueueId,
+            queueOffset = sent.QueueOffset,
+            storedAt = sent.StoredAt,
+            scheduledOn = sent.ScheduleQueue?.ToString(),
+        });
+    }
+
+    // ---- delay ------------------------------------------------------------------------------------
+
+    private async Task DelayAsync(HttpContext http)
+    {
+        var table = await _admin.GetDelayTableAsync(http.RequestAborted);
+        var schedules = await _admin.GetScheduleStatusAsync(http.RequestAborted);
+        await OkAsync(http, new
+        {
+            levels = table.Delays.Select((d, i) => new { level = i + 1, delay = Delay.DelayLevelTable.Format(d), delayMs = (long)d.TotalMilliseconds }),
+            schedules = schedules.Select(s => new
+            {
+                kind = s.Kind,
+                id = s.Id,
+                delay = s.Delay is { } d ? Delay.DelayLevelTable.Format(d) : null,
+                pending = s.Pending,
+                nextDueAt = s.NextDueAt,
+                delivered = s.Delivered,
+                lastDeliveredAt = s.LastDeliveredAt,
+                lateness = new
+                {
+                    samples = s.Lateness.Samples,
+                    p50Ms = s.Lateness.P50.TotalMilliseconds,
+                    p99Ms = s.Lateness.P99.TotalMilliseconds,
+                    maxMs = s.Lateness.Max.TotalMilliseconds,
+                },
+            }),
+        });
+    }
+
+    // ---- plumbing ---------------------------------------------------------------------------------
+
+    private async Task HandleErrorsAsync(HttpContext http, RequestDelegate next)
+    {
+        try
+        {
+            await next(http);
+        }
+        catch (MQException e) when (!http.Response.HasStarted)
+        {
+            await WriteAsync(http, (int)ApiErrors.StatusOf(e.Code), ApiError.Of(e));
+        }
+        catch (BadHttpRequestException e) when (!http.Response.HasStarted)
+        {
+            await WriteAsync(http, StatusCodes.Status400BadRequest, ApiError.Of(ApiErrors.BadRequest(e.Message)));
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The browser went away; nobody is left to answer.
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            DashboardLog.UnexpectedFailure(logger, e, http.Request.Method, http.Request.Path);
+            await WriteAsync(http, StatusCodes.Status500InternalServerError,
+                new ApiError(nameof(MQErrorCode.BrokerError), (int)MQErrorCode.BrokerError, $"the request failed: {e.GetType().Name}: {e.Message}"));
+        }
+    }
+
+    private void LogAction(string action) => DashboardLog.AdminAction(logger, action);
+
+    private static Task OkAsync(HttpContext http, object value) => WriteAsync(http, StatusCodes.Status200OK, value);
+
+    private static async Task WriteAsync(HttpContext http, int status, object value)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json; charset=utf-8";
+        http.Response.Headers.CacheControl = "no-store";
+        await JsonSerializer.SerializeAsync(http.Response.Body, value, value.GetType(), Json, http.RequestAborted);
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpContext http) where T : class
+    {
+        // A JSON content type makes a cross-site POST need a CORS preflight, which this API never grants: another web
+        // page open in the operator's browser cannot create topics or send messages through it (there is no login yet).
+        if (!http.Request.HasJsonContentType())
+        {
+            throw ApiErrors.BadRequest($"send the request body as JSON with Content-Type: application/json (got '{http.Request.ContentType}')");
+        }
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(http.Request.Body, Json, http.RequestAborted)
+                ?? throw ApiErrors.BadRequest("the request body is JSON null; send an object");
+        }
+        catch (JsonException e)
+        {
+            throw ApiErrors.BadRequest($"the request body is not the JSON object expected: {e.Message}");
+        }
+    }
+
+    private static string Route(HttpContext http, string name) => (string)http.Request.RouteValues[name]!;
+
+    private static string Required(HttpContext http, string name) =>
+        http.Request.Query[name].FirstOrDefault() is { Length: > 0 } value ? value : throw ApiErrors.BadRequest($"query parameter \"{name}\" is required");
+
+    private static string? Optional(HttpContext http, string name) =>
+        http.Request.Query[name].FirstOrDefault() is { Length: > 0 } value ? value : null;
+
+    private static int? OptionalInt(HttpContext http, string name) => OptionalNumber<int>(http, name);
+
+    private static long? OptionalLong(HttpContext http, string name) => OptionalNumber<long>(http, name);
+
+    private static T? OptionalNumber<T>(HttpContext http, string name) where T : struct, IBinaryInteger<T> => Optional(http, name) is { } text
+        ? T.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : throw ApiErrors.BadRequest($"query parameter \"{name}\" is '{text}', not a whole number")
+        : null;
+
+    private static bool? OptionalBool(HttpContext http, string name) => Optional(http, name) is { } text
+        ? bool.TryParse(text, out var value) ? value : throw ApiErrors.BadRequest($"query parameter \"{name}\" is '{text}'; use true or false")
+        : null;
+
+    private static DateTimeOffset? OptionalTime(HttpContext http, string name) => Optional(http, name) is { } text
+        ? DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+            ? value
+            : throw ApiErrors.BadRequest($"query parameter \"{name}\" is '{text}', not a time; use ISO 8601, e.g. 2030-01-01T12:00:00Z")
+        : null;
+
+    private static T ParseEnum<T>(string text, string field) where T : struct, Enum =>
+        Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw ApiErrors.BadRequest($"\"{field}\" is '{text}'; allowed: {string.Join(", ", Enum.GetNames<T>())}");
+}

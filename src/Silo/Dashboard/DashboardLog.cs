@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansMQ.Silo.Dashboard;
+
+/// <summary>The web console's log lines.</summary>
+internal static partial class DashboardLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning,
+        Message = "Web console is off on this silo: the default HTTP port {Port} on {Address} is in use (another silo's console?); pass --http-port <free port> to serve it here too")]
+    public static partial void DefaultPortTaken(ILogger logger, int port, string address);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "HTTP API {Method} {Path} failed unexpectedly")]
+    public static partial void UnexpectedFailure(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Console: {Action}")]
+    public static partial void AdminAction(ILogger logger, string action);
+}
