@@ -6,6 +6,7 @@ using OrleansMQ.Cli.Commands.Messages;
 using OrleansMQ.Cli.Commands.Queries;
 using OrleansMQ.Cli.Commands.Retry;
 using OrleansMQ.Cli.Commands.Topics;
+using OrleansMQ.Cli.Commands.Transactions;
 using OrleansMQ.Cli.Common;
 
 // `orleansmq`: the OrleansMQ command-line tool (mqadmin, the producer/consumer tools and the benchmark
@@ -26,6 +27,8 @@ var root = new RootCommand(
       orleansmq send orders --body 'remind me' --delay-level 3
       orleansmq delay status
       orleansmq dlq list billing
+      orleansmq send orders --body 'order 42 paid' --transaction commit --producer-group shop
+      orleansmq transaction list --group shop --state pending
       orleansmq bench produce --threads 4 --size 1024 --duration 10s
       orleansmq bench e2e --rate 2000 --duration 20s
       ORLEANSMQ_GATEWAY=broker-1:30000 orleansmq topic list
@@ -43,6 +46,7 @@ var root = new RootCommand(
     MessageCommands.Create(),
     DelayCommands.Create(),
     DlqCommands.Create(),
+    TransactionCommands.Create(),
     BenchCommands.Create(),
 };
 

@@ -74,4 +74,31 @@ public sealed class BrokerOptions
     /// never waits for it; a killed holder's queues move after <see cref="ConsumerExpiry"/>.
     /// </summary>
     public TimeSpan QueueLockLease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long after a half message was stored it is first checked back with a producer of its group, unless it was
+    /// resolved before (RocketMQ's transactionTimeout, 6 s). A message's CHECK_IMMUNITY_TIME_IN_SECONDS property overrides it.
+    /// </summary>
+    public TimeSpan TransactionTimeout { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>How long after a check-back an unresolved half message is checked again (RocketMQ's transactionCheckInterval, 60 s).</summary>
+    public TimeSpan TransactionCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How many check-backs an unresolved half message gets; at the next due check after the last it is discarded and kept
+    /// on record (RocketMQ's transactionCheckMax, 15). A check with no live producer of the group counts too, as in RocketMQ.
+    /// </summary>
+    public int TransactionCheckMax { get; set; } = 15;
+
+    /// <summary>
+    /// A transaction producer that has not sent a heartbeat for this long is no longer asked to check transactions back
+    /// (RocketMQ drops a producer channel after 120 s of silence). Producers heartbeat every 30 s by default.
+    /// </summary>
+    public TimeSpan ProducerExpiry { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// How long the record of a resolved transaction (committed, rolled back, discarded) is kept for <c>transaction list</c>
+    /// before the retention sweep removes it. Default 72 h, as a topic's message retention. Unresolved ones are never removed.
+    /// </summary>
+    public TimeSpan TransactionRecordRetention { get; set; } = TimeSpan.FromHours(72);
 }

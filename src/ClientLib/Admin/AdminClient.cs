@@ -6,6 +6,7 @@ using OrleansMQ.Delay;
 using OrleansMQ.Retry;
 using OrleansMQ.Queues;
 using OrleansMQ.Topics;
+using OrleansMQ.Transactions;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Client;
@@ -190,6 +191,37 @@ public sealed class AdminClient
             throw new MQException(MQErrorCode.InvalidArgument, "give at least one message id, or null for every dead letter not resent yet");
         }
         return BrokerErrors.Call(() => _grains.GetGrain<IRetryGrain>(group).ResendDeadLetters(msgIds), $"resend the dead letters of group '{group}'", cancellationToken);
+    }
+
+    /// <summary>
+    /// Half messages, newest first (at most <paramref name="maxCount"/>, 1 to 1000): of one producer group or all, in one
+    /// state or all. Pending ones are waiting for their commit, rollback or next check-back; discarded ones were given up on.
+    /// </summary>
+    public Task<IReadOnlyList<HalfMessageInfo>> ListTransactionsAsync(string? group = null, TransactionState? state = null, int maxCount = 100, CancellationToken cancellationToken = default)
+    {
+        if (group is not null) Names.CheckGroup(group);
+        return BrokerErrors.Call(() => _grains.GetGrain<ITransactionAdminGrain>(0).ListTransactions(group, state, maxCount), "list transactions", cancellationToken);
+    }
+
+    /// <summary>
+    /// Resolves a pending transaction by hand, as an operator: <see cref="LocalTransactionState.Commit"/> makes its message
+    /// visible (once), <see cref="LocalTransactionState.Rollback"/> discards it. Resolving it again the same way is harmless.
+    /// </summary>
+    /// <exception cref="MQException">TransactionNotFound; TransactionAlreadyResolved when it was resolved the other way.</exception>
+    public Task<EndTransactionResult> EndTransactionAsync(string group, string transactionId, LocalTransactionState state, CancellationToken cancellationToken = default)
+    {
+        TransactionRules.CheckProducerGroup(group);
+        if (string.IsNullOrWhiteSpace(transactionId))
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, "give the transaction id (orleansmq transaction list shows them)");
+        }
+        if (state == LocalTransactionState.Unknown || !Enum.IsDefined(state))
+        {
+            throw new MQException(MQErrorCode.InvalidArgument, $"an operator commits or rolls back a transaction; {state} is neither");
+        }
+        return BrokerErrors.Call(
+            () => _grains.GetGrain<ITransactionCoordinatorGrain>(group).EndTransaction(new EndTransactionRequest(transactionId, state, TransactionResolver.Operator)),
+            $"{(state == LocalTransactionState.Commit ? "commit" : "roll back")} transaction {transactionId} of producer group '{group}'", cancellationToken);
     }
 
     private ITopicGrain Topic(string topic) => _grains.GetGrain<ITopicGrain>(topic);

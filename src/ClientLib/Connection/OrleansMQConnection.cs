@@ -135,6 +135,9 @@ public sealed class OrleansMQConnection : IAsyncDisposable
     /// <summary>A producer sending through this connection.</summary>
     public Producer CreateProducer(ProducerOptions? options = null) => new(Grains, options, LoggerFactory);
 
+    /// <summary>A transaction producer sending through this connection (<paramref name="options"/> must name a producer group).</summary>
+    public TransactionProducer CreateTransactionProducer(ProducerOptions options, ITransactionListener listener) => new(Grains, options, listener, LoggerFactory);
+
     /// <summary>A push consumer receiving through this connection.</summary>
     public PushConsumer CreatePushConsumer(PushConsumerOptions options) => new(Grains, options, LoggerFactory);
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansMQ.Messages;
+using OrleansMQ.Transactions;
 
 namespace OrleansMQ.Client.Hosting;
 
@@ -44,6 +45,30 @@ public sealed class OrleansMQBuilder
         ArgumentException.ThrowIfNullOrEmpty(serviceKey);
         var options = Configure(configure);
         Services.AddKeyedSingleton(serviceKey, (sp, _) => CreateProducer(sp, options));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds an injectable <see cref="TransactionProducer"/> (one per host) whose local transactions and check-backs run
+    /// <typeparamref name="TListener"/>, resolved in a DI scope per call (as rocketmq-spring's transaction listener). It
+    /// registers with its producer group when the host has started, so it answers check-backs from then on, and leaves
+    /// the group when the host stops.
+    /// </summary>
+    /// <param name="configure">Sets the producer options; <see cref="ProducerOptions.ProducerGroup"/> is required.</param>
+    /// <exception cref="MQException"><see cref="MQErrorCode.InvalidTransaction"/> without a producer group.</exception>
+    public OrleansMQBuilder AddTransactionProducer<TListener>(Action<ProducerOptions> configure)
+        where TListener : class, ITransactionListener
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = Configure(configure);
+        TransactionRules.CheckProducerGroup(options.ProducerGroup);
+        Services.TryAddScoped<TListener>();
+        Services.AddSingleton(sp => new TransactionProducer(
+            sp.GetRequiredService<IBrokerGrainSource>().Grains,
+            options,
+            new ScopedTransactionListener<TListener>(sp.GetRequiredService<IServiceScopeFactory>()),
+            sp.GetService<ILoggerFactory>()));
+        Services.AddSingleton<IHostedService>(sp => new TransactionProducerStarter(sp));
         return this;
     }
 

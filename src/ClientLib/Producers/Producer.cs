@@ -5,6 +5,7 @@ using OrleansMQ.Delay;
 using OrleansMQ.Messages;
 using OrleansMQ.Queues;
 using OrleansMQ.Topics;
+using OrleansMQ.Transactions;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Client;
@@ -176,8 +177,32 @@ public sealed class Producer : IAsyncDisposable
         _logger.Closed();
     }
 
-    private async Task<(MessageQueue Queue, AppendOutcome Outcome)> AppendWithRetriesAsync(
-        string topic, MessageData[] messages, int bytes, SelectorChoice? choice, CancellationToken cancellationToken, ScheduledSend? schedule = null)
+    private Task<(MessageQueue Queue, AppendOutcome Outcome)> AppendWithRetriesAsync(
+        string topic, MessageData[] messages, int bytes, SelectorChoice? choice, CancellationToken cancellationToken, ScheduledSend? schedule = null) =>
+        SendWithRetriesAsync(topic, messages.Length, choice,
+            route =>
+            {
+                foreach (var message in messages)
+                {
+                    MessageTypeRules.CheckFitsTopic(topic, route.MessageType, schedule is null ? MessageTypeRules.KindOf(message) : TopicMessageType.Delay);
+                }
+            },
+            queue =>
+            {
+                // A delayed or timer message goes to its schedule, addressed to the queue picked for it.
+                var payload = schedule is null ? messages : schedule.Stamp(messages, queue);
+                return _coalescers.GetOrAdd(schedule?.Schedule ?? queue, _createCoalescer)
+                    .AppendAsync(payload, schedule is null ? bytes : payload.Sum(MessageRules.SizeOf), cancellationToken);
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// One send with its retries: fetch the route, let <paramref name="checkRoute"/> refuse the topic, pick a queue (or let
+    /// the selector pick it), and <paramref name="send"/> to it; a retryable failure tries another queue (or the selector's
+    /// again) up to <see cref="ProducerOptions.RetryTimesWhenSendFailed"/> times.
+    /// </summary>
+    private async Task<(MessageQueue Queue, T Result)> SendWithRetriesAsync<T>(
+        string topic, int messageCount, SelectorChoice? choice, Action<TopicRoute> checkRoute, Func<MessageQueue, Task<T>> send, CancellationToken cancellationToken)
     {
         var maxAttempts = 1 + _options.RetryTimesWhenSendFailed;
         var failedQueueId = -1;
@@ -190,18 +215,11 @@ public sealed class Producer : IAsyncDisposable
             {
                 info = await _routes.GetAsync(topic, cancellationToken).ConfigureAwait(false);
                 CheckWritable(info.Route);
-                foreach (var message in messages)
-                {
-                    MessageTypeRules.CheckFitsTopic(topic, info.Route.MessageType, schedule is null ? MessageTypeRules.KindOf(message) : TopicMessageType.Delay);
-                }
+                checkRoute(info.Route);
                 queue = choice is null
                     ? info.Queues[info.Picker.Pick(info.Queues.Count, failedQueueId)]
                     : choice.Select(info);
-                // A delayed or timer message goes to its schedule, addressed to the queue picked for it.
-                var payload = schedule is null ? messages : schedule.Stamp(messages, queue);
-                var outcome = await _coalescers.GetOrAdd(schedule?.Schedule ?? queue, _createCoalescer)
-                    .AppendAsync(payload, schedule is null ? bytes : payload.Sum(MessageRules.SizeOf), cancellationToken).ConfigureAwait(false);
-                return (queue, outcome);
+                return (queue, await send(queue).ConfigureAwait(false));
             }
             catch (MQException ex) when (!ex.IsRetryable && ex.Code is MQErrorCode.TopicNotFound or MQErrorCode.TopicDeleted)
             {
@@ -219,7 +237,7 @@ public sealed class Producer : IAsyncDisposable
                     info!.Picker.MarkFailed(queue.QueueId);
                     failedQueueId = queue.QueueId;
                 }
-                _logger.SendRetrying(messages.Length, queue?.ToString() ?? topic, attempt, maxAttempts, ex.Message,
+                _logger.SendRetrying(messageCount, queue?.ToString() ?? topic, attempt, maxAttempts, ex.Message,
                     choice is null ? "another queue" : "the queue the selector picks");
                 if (choice is not null)
                 {
@@ -227,6 +245,41 @@ public sealed class Producer : IAsyncDisposable
                     await Task.Delay(SameQueueRetryDelay * attempt, cancellationToken).ConfigureAwait(false);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The first step of a transaction send (<see cref="TransactionProducer"/>): validates the message as any send, refuses
+    /// what a transaction message may not be, and stores it as a half message with the coordinator of
+    /// <paramref name="producerGroup"/>, on the queue a send would pick (retried like a send; the same message id each time,
+    /// which the coordinator stores once).
+    /// </summary>
+    internal async Task<HalfMessageResult> SendHalfAsync(Message message, string producerGroup, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.DelayLevel != 0 || message.DeliverAt is not null || message.DeliverAfter is not null)
+        {
+            throw new MQException(MQErrorCode.InvalidTransaction,
+                "a transaction message cannot be delayed (DelayLevel, DeliverAt, DeliverAfter): it is delivered when it commits (as RocketMQ 5)");
+        }
+        var (topic, data) = Prepare(message);
+        TransactionRules.CheckMessage(data);
+        var half = TransactionRules.AsHalf(data, producerGroup);
+        var coordinator = _grains.GetGrain<ITransactionCoordinatorGrain>(producerGroup);
+        Enter();
+        try
+        {
+            var (_, stored) = await SendWithRetriesAsync(topic, 1, MessageGroupChoice(message),
+                route => TransactionRules.CheckFitsTopic(topic, route.MessageType),
+                queue => BrokerErrors.Call(
+                    () => BrokerErrors.WaitAsync(coordinator.Prepare(new HalfMessageRequest(queue, half)), _options.SendMsgTimeout, cancellationToken),
+                    $"store half message {half.MsgId} for {queue}", cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+            return stored;
+        }
+        finally
+        {
+            _operations.Exit();
         }
     }
 

@@ -5,7 +5,10 @@ namespace OrleansMQ.Client;
 /// <summary>Settings of a <see cref="Producer"/>; the defaults match RocketMQ's DefaultMQProducer where it has one.</summary>
 public sealed class ProducerOptions
 {
-    /// <summary>The producer group, stored with every message (and needed for transactions later). Optional.</summary>
+    /// <summary>
+    /// The producer group, stored with every message. Optional for a <see cref="Producer"/>; required for a
+    /// <see cref="TransactionProducer"/>, since the broker checks unresolved transactions back with any live producer of the group.
+    /// </summary>
     public string? ProducerGroup { get; set; }
 
     /// <summary>Largest body accepted before sending. Default 4 MiB (RocketMQ's maxMessageSize); the broker's limit wins when smaller.</summary>
@@ -33,6 +36,13 @@ public sealed class ProducerOptions
     /// <summary>How often a topic's route (its queue count) is fetched again. Default 30 s, as RocketMQ's pollNameServerInterval.</summary>
     public TimeSpan RouteRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often a <see cref="TransactionProducer"/> tells its group's transaction coordinator that it is alive and can
+    /// answer check-backs. Default 30 s, as RocketMQ's heartbeatBrokerInterval; the broker forgets a producer after
+    /// 120 s of silence by default (its ProducerExpiry), so keep this well under that.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     internal ProducerOptions Snapshot() => (ProducerOptions)MemberwiseClone();
 
     internal void Validate()
@@ -47,6 +57,7 @@ public sealed class ProducerOptions
         Require(MaxCallsInFlightPerQueue is >= 1 and <= 64, nameof(MaxCallsInFlightPerQueue), MaxCallsInFlightPerQueue, "from 1 to 64");
         Require(SendMsgTimeout >= TimeSpan.FromMilliseconds(100) && SendMsgTimeout <= TimeSpan.FromMinutes(5), nameof(SendMsgTimeout), SendMsgTimeout, "from 100 ms to 5 minutes");
         Require(RouteRefreshInterval > TimeSpan.Zero, nameof(RouteRefreshInterval), RouteRefreshInterval, "positive");
+        Require(HeartbeatInterval >= TimeSpan.FromMilliseconds(100) && HeartbeatInterval <= TimeSpan.FromMinutes(10), nameof(HeartbeatInterval), HeartbeatInterval, "from 100 ms to 10 minutes");
     }
 
     private static void Require(bool ok, string name, object value, string allowed) =>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansMQ.Delay;
+using OrleansMQ.Grains.Hosting;
 
 namespace OrleansMQ.Grains.Delay;
 
@@ -11,58 +12,13 @@ namespace OrleansMQ.Grains.Delay;
 /// is idempotent (an active schedule ignores it; a new activation reloads its schedule from Postgres), so every
 /// silo doing it is harmless and no reminder tables are needed.
 /// </summary>
-internal sealed partial class ScheduleWatchdog(IGrainFactory grains, IOptions<BrokerOptions> options, ILogger<ScheduleWatchdog> logger)
-    : ILifecycleParticipant<ISiloLifecycle>
+internal sealed class ScheduleWatchdog(IGrainFactory grains, IOptions<BrokerOptions> options, ILogger<ScheduleWatchdog> logger)
+    : SiloWatchdog(nameof(ScheduleWatchdog), () => options.Value.ScheduleWakeInterval, logger)
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
-
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(ScheduleWatchdog), ServiceLifecycleStage.Active, StartAsync, StopAsync);
-
-    private Task StartAsync(CancellationToken cancellationToken)
+    protected override Task WakeAsync(CancellationToken cancellationToken)
     {
-        _loop = Task.Run(LoopAsync, CancellationToken.None);
-        return Task.CompletedTask;
+        var levels = Enumerable.Range(1, options.Value.DelayTable.Count).Select(l => grains.GetGrain<IDelayLevelGrain>(l).Wake());
+        var timers = Enumerable.Range(0, ScheduleTopics.TimerQueues).Select(q => grains.GetGrain<ITimerGrain>(q).Wake());
+        return Task.WhenAll(levels.Concat(timers));
     }
-
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-    }
-
-    private async Task LoopAsync()
-    {
-        var interval = options.Value.ScheduleWakeInterval;
-        do
-        {
-            try
-            {
-                var levels = Enumerable.Range(1, options.Value.DelayTable.Count).Select(l => grains.GetGrain<IDelayLevelGrain>(l).Wake());
-                var timers = Enumerable.Range(0, ScheduleTopics.TimerQueues).Select(q => grains.GetGrain<ITimerGrain>(q).Wake());
-                await Task.WhenAll(levels.Concat(timers)).WaitAsync(_stopping.Token);
-            }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogWakeFailed(e);
-            }
-            try
-            {
-                await Task.Delay(interval, _stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-        while (true);
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Waking the delay and timer schedules failed; trying again at the next interval")]
-    private partial void LogWakeFailed(Exception exception);
 }

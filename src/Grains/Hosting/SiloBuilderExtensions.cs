@@ -5,6 +5,7 @@ using Npgsql;
 using OrleansMQ.Grains.Retention;
 using OrleansMQ.Grains.Delay;
 using OrleansMQ.Grains.Storage;
+using OrleansMQ.Grains.Transactions;
 
 namespace OrleansMQ.Grains.Hosting;
 
@@ -33,6 +34,11 @@ public static class SiloBuilderExtensions
             .Validate(o => o.TimerHorizon > TimeSpan.Zero && o.TimerHorizon <= OrleansMQ.Delay.ScheduleTopics.MaxTimerHorizon, "OrleansMQ:TimerHorizon must be positive and at most 30 days")
             .Validate(o => o.ScheduleWakeInterval > TimeSpan.Zero, "OrleansMQ:ScheduleWakeInterval must be positive")
             .Validate(o => o.QueueLockLease >= TimeSpan.FromMilliseconds(200), "OrleansMQ:QueueLockLease must be at least 200 ms")
+            .Validate(o => o.TransactionTimeout > TimeSpan.Zero && o.TransactionTimeout <= TimeSpan.FromDays(1), "OrleansMQ:TransactionTimeout must be positive and at most a day")
+            .Validate(o => o.TransactionCheckInterval > TimeSpan.Zero && o.TransactionCheckInterval <= TimeSpan.FromDays(1), "OrleansMQ:TransactionCheckInterval must be positive and at most a day")
+            .Validate(o => o.TransactionCheckMax is >= 1 and <= 1000, "OrleansMQ:TransactionCheckMax must be 1 to 1000")
+            .Validate(o => o.ProducerExpiry > TimeSpan.Zero, "OrleansMQ:ProducerExpiry must be positive")
+            .Validate(o => o.TransactionRecordRetention > TimeSpan.Zero, "OrleansMQ:TransactionRecordRetention must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.Postgres));
         builder.Services.AddSingleton<GroupCommitWriter>();
@@ -44,6 +50,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<RetentionSweeper>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionService>();
         builder.AddOrleansMQSchedules();
+        builder.AddOrleansMQTransactions();
         builder.Services.AddSingleton<IConsumerGroupStore, PostgresConsumerGroupStore>();
         builder.Services.AddSingleton<IBroadcastOffsetStore, PostgresBroadcastOffsetStore>();
         return builder;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using OrleansMQ.Delay;
 using OrleansMQ.Grains.Delay;
 using OrleansMQ.Grains.Storage;
+using OrleansMQ.Grains.Transactions;
 using OrleansMQ.Queues;
 
 namespace OrleansMQ.Grains.Retention;
@@ -13,7 +14,9 @@ namespace OrleansMQ.Grains.Retention;
 /// A queue always keeps its newest message, whatever its age: the queue's next offset is derived from it,
 /// so offsets never restart. Consumers behind the new min offset resume at it (OffsetIllegal, as RocketMQ).
 /// The schedules are the exception: timer rows are deleted as they are delivered and are skipped here, and a
-/// delay level's queue loses only rows its level has already delivered.
+/// delay level's queue loses only rows its level has already delivered. Half messages are not in the message log;
+/// the records of resolved transactions go after <see cref="BrokerOptions.TransactionRecordRetention"/>, pending
+/// ones never.
 /// </summary>
 internal sealed partial class RetentionSweeper(
     ITopicStore topics,
@@ -21,10 +24,12 @@ internal sealed partial class RetentionSweeper(
     IMessageStore messages,
     IMessageQueryStore queries,
     IGrainFactory grains,
+    ITransactionStore transactions,
     IOptions<BrokerOptions> options,
     ILogger<RetentionSweeper> logger)
 {
     private readonly int _batch = options.Value.RetentionDeleteBatch;
+    private readonly TimeSpan _transactionRecordRetention = options.Value.TransactionRecordRetention;
 
     /// <summary>One pass over every live topic; returns how many messages were removed.</summary>
     public async Task<long> SweepAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -44,7 +49,21 @@ internal sealed partial class RetentionSweeper(
                 removed += await SweepQueueAsync(topic.Name, queueId, expiry, cancellationToken);
             }
         }
+        await SweepTransactionRecordsAsync(now - _transactionRecordRetention, cancellationToken);
         return removed;
+    }
+
+    private async Task SweepTransactionRecordsAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        long removed = 0;
+        int deleted;
+        do
+        {
+            deleted = await transactions.DeleteResolvedBeforeAsync(before, _batch, cancellationToken);
+            removed += deleted;
+        }
+        while (deleted == _batch);
+        if (removed > 0) LogTransactionRecordsRemoved(removed, before);
     }
 
     private async Task<long> SweepQueueAsync(string topic, int queueId, DateTimeOffset expiry, CancellationToken cancellationToken)
@@ -78,6 +97,9 @@ internal sealed partial class RetentionSweeper(
         await grains.GetGrain<IQueueGrain>(queueId, topic).OnMessagesExpired(cutoff);
         return removed;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: removed {Count} record(s) of transactions resolved before {Before:u}")]
+    private partial void LogTransactionRecordsRemoved(long count, DateTimeOffset before);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention: removed {Count} message(s) of {Topic}:{QueueId} stored before {Expiry:u}; the queue now starts at offset {MinOffset}")]
     private partial void LogRemoved(string topic, int queueId, long count, long minOffset, DateTimeOffset expiry);

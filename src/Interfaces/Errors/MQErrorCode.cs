@@ -54,6 +54,15 @@ public enum MQErrorCode
     DeliverTimeOutOfRange = 23,
     /// <summary>No stored message matches: a query by id, key or offset, or a dead letter to resend, found nothing.</summary>
     MessageNotFound = 24,
+    /// <summary>
+    /// A transaction send is malformed: the producer has no producer group (the broker checks a transaction back through
+    /// its group), or the message asks for a delay or deliver time (not allowed on a transaction message, as RocketMQ 5).
+    /// </summary>
+    InvalidTransaction = 25,
+    /// <summary>The producer group holds no half message with this transaction id (never sent, or its record was cleaned up).</summary>
+    TransactionNotFound = 26,
+    /// <summary>The transaction was already resolved the other way (committed, rolled back or discarded); its outcome never changes.</summary>
+    TransactionAlreadyResolved = 27,
     /// <summary>The consumer group has live instances; the operation needs it stopped (as Kafka's offset reset).</summary>
     ConsumerGroupActive = 38,
     /// <summary>The message's kind does not fit the topic's message type (e.g. a delay or transaction message sent to a FIFO topic).</summary>

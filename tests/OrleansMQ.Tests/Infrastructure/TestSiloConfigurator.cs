@@ -24,6 +24,13 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
     /// <summary>Schedules whose activation died are woken within this.</summary>
     public static readonly TimeSpan ScheduleWakeInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Transactions are first checked back 500 ms after their half message, then every 500 ms, at most 3 times.</summary>
+    public static readonly TimeSpan TransactionTimeout = TimeSpan.FromMilliseconds(500);
+
+    public static readonly TimeSpan TransactionCheckInterval = TimeSpan.FromMilliseconds(500);
+
+    public const int TransactionCheckMax = 3;
+
     public void Configure(ISiloBuilder siloBuilder)
     {
         var postgres = siloBuilder.Configuration[PostgresKey]
@@ -38,6 +45,9 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
             o.TailCacheMessages = TailCacheMessages;
             o.DelayLevels = DelayLevels;
             o.ScheduleWakeInterval = ScheduleWakeInterval;
+            o.TransactionTimeout = TransactionTimeout;
+            o.TransactionCheckInterval = TransactionCheckInterval;
+            o.TransactionCheckMax = TransactionCheckMax;
         });
     }
 }

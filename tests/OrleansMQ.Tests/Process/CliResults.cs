@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using OrleansMQ.Tests.Infrastructure;
 
@@ -11,6 +12,9 @@ public static partial class CliResults
 
     /// <summary>One send result line of <c>orleansmq send</c>.</summary>
     public sealed record Sent(string MsgId, int QueueId, long Offset);
+
+    /// <summary>One <c>--json</c> output line.</summary>
+    public static JsonElement Json(string line) => JsonDocument.Parse(line).RootElement;
 
     public static void AssertOk(ProcessResult result) => Assert.True(result.ExitCode == 0, result.ToString());
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using OrleansMQ.Tests.Infrastructure;
 using static OrleansMQ.Tests.Infrastructure.TestData;
 using static OrleansMQ.Tests.Process.CliResults;
@@ -9,8 +8,6 @@ namespace OrleansMQ.Tests.Process;
 [Collection(ProcessCollection.Name)]
 public sealed class QueryCliTests(SiloProcessFixture fixture)
 {
-    private static JsonElement Json(string line) => JsonDocument.Parse(line).RootElement;
-
     [Fact]
     public async Task Message_id_key_and_offset_find_what_send_stored()
     {

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using OrleansMQ.Cli.Commands.Delay;
+using OrleansMQ.Cli.Commands.Transactions;
 using OrleansMQ.Cli.Common;
 using OrleansMQ.Client;
 using OrleansMQ.Messages;
+using OrleansMQ.Transactions;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Cli.Commands.Messages;
@@ -49,6 +51,19 @@ internal static class SendCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per sent message instead of a text line" };
         var schedule = new ScheduleOptions();
+        var transaction = new Option<string>("--transaction")
+        {
+            Description = "Send as a transaction message: a half message, then committed (visible once), rolled back (never visible) " +
+                          "or left unknown: checked back later with a live producer of the group (not this command, which exits), " +
+                          "discarded after the last check unless resolved ('orleansmq transaction commit|rollback')",
+            HelpName = "commit|rollback|unknown",
+        };
+        transaction.AcceptOnlyFromAmong("commit", "rollback", "unknown");
+        var producerGroup = new Option<string>("--producer-group")
+        {
+            Description = $"Producer group stored with the messages; transactions are checked back with this group (default for --transaction: {TransactionCommands.DefaultCliProducerGroup})",
+            HelpName = "group",
+        };
 
         var command = new Command("send",
             """
@@ -56,9 +71,11 @@ internal static class SendCommand
             Example: orleansmq send orders --body 'order {i}' --tag created --keys order-{i} --prop region=eu --count 3
             Delayed: --delay-level 3 (10 s with the default table), --deliver-after 90s, --deliver-at 2030-01-01T12:00:00Z
             Ordered: --message-group order-42 (one queue per group, consumed in send order)
+            Transaction: --transaction commit --producer-group shop (also rollback, unknown; see 'orleansmq transaction list')
             """)
         {
             topic, body, bodyFile, tag, keys, properties, count, messageGroup, json, schedule.DelayLevel, schedule.DeliverAfter, schedule.DeliverAt,
+            transaction, producerGroup,
         };
         command.SetCliAction(async (parse, cancellationToken) =>
         {
@@ -76,6 +93,9 @@ internal static class SendCommand
             var groupTemplate = parse.GetValue(messageGroup);
             var asJson = parse.GetValue(json);
             var when = schedule.Read(parse);
+            var localState = ParseTransaction(parse.GetValue(transaction));
+            var group = parse.GetValue(producerGroup) ?? (localState is null ? null : TransactionCommands.DefaultCliProducerGroup);
+            if (group is not null) Names.CheckGroup(group);
 
             Message Build(int i)
             {
@@ -101,15 +121,22 @@ internal static class SendCommand
             MessageRules.Check(new MessageData("", first.Tag, first.Keys, first.Body, first.Properties, DateTimeOffset.UtcNow, null, null));
 
             await using var connection = await CommandActions.ConnectAsync(parse, cancellationToken);
-            await using var producer = connection.CreateProducer();
             var sent = 0;
             try
             {
-                for (var i = 1; i <= n; i++)
+                if (localState is { } answer)
                 {
-                    var result = await producer.SendAsync(i == 1 ? first : Build(i), cancellationToken);
-                    sent++;
-                    Print(result, asJson);
+                    await SendTransactionsAsync(connection, group!, answer, n, i => i == 1 ? first : Build(i), asJson, () => sent++, cancellationToken);
+                }
+                else
+                {
+                    await using var producer = connection.CreateProducer(new ProducerOptions { ProducerGroup = group });
+                    for (var i = 1; i <= n; i++)
+                    {
+                        var result = await producer.SendAsync(i == 1 ? first : Build(i), cancellationToken);
+                        sent++;
+                        Print(result, asJson);
+                    }
                 }
             }
             catch (MQException e) when (sent > 0)
@@ -123,6 +150,67 @@ internal static class SendCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="count"/> transaction messages whose local transaction answers <paramref name="answer"/>. This
+    /// process has no local transaction to look at, so it answers every check-back Unknown while it runs.
+    /// </summary>
+    private static async Task SendTransactionsAsync(OrleansMQConnection connection, string group, LocalTransactionState answer, int count,
+        Func<int, Message> build, bool asJson, Action onSent, CancellationToken cancellationToken)
+    {
+        var listener = new TransactionListener(
+            (_, _, _) => Task.FromResult(answer),
+            (_, _) => Task.FromResult(LocalTransactionState.Unknown));
+        await using var producer = connection.CreateTransactionProducer(new ProducerOptions { ProducerGroup = group }, listener);
+        var pending = 0;
+        for (var i = 1; i <= count; i++)
+        {
+            var result = await producer.SendMessageInTransactionAsync(build(i), null, cancellationToken);
+            onSent();
+            if (result.State == TransactionState.Pending) pending++;
+            Print(result, asJson);
+        }
+        if (pending > 0)
+        {
+            Output.Note($"{pending} transaction(s) of producer group {group} left pending: the broker checks them back with a live producer of the group " +
+                        "(this command has exited and answers nothing), and discards them after its last check; resolve one by hand with " +
+                        $"'orleansmq transaction commit|rollback {group} <transactionId>'");
+        }
+    }
+
+    private static LocalTransactionState? ParseTransaction(string? text) => text switch
+    {
+        null => null,
+        "commit" => LocalTransactionState.Commit,
+        "rollback" => LocalTransactionState.Rollback,
+        "unknown" => LocalTransactionState.Unknown,
+        _ => throw CliErrors.BadArgument($"--transaction '{text}' is not one of commit, rollback, unknown"),
+    };
+
+    private static void Print(TransactionSendResult result, bool asJson)
+    {
+        var local = result.LocalTransactionState.ToString().ToLowerInvariant();
+        if (asJson)
+        {
+            JsonLine.Write(w =>
+            {
+                w.WriteString("status", result.Status.ToString());
+                w.WriteString("msgId", result.MsgId);
+                w.WriteString("transactionId", result.TransactionId);
+                w.WriteString("topic", result.Queue.Topic);
+                w.WriteNumber("queueId", result.Queue.QueueId);
+                if (result.QueueOffset is { } offset) w.WriteNumber("queueOffset", offset);
+                w.WriteString("localTransactionState", local);
+                w.WriteString("state", TransactionCommands.NameOf(result.State));
+                w.WriteString("storedAt", result.StoredAt);
+            });
+        }
+        else
+        {
+            var offset = result.QueueOffset is { } o ? $" offset={o}" : "";
+            Output.Line($"{result.Status} msgId={result.MsgId} queue={result.Queue.Topic}:{result.Queue.QueueId}{offset} transaction={local} state={TransactionCommands.NameOf(result.State)}");
+        }
     }
 
     private static void Print(SendResult result, bool asJson)
