@@ -15,12 +15,12 @@ public static class ApiErrors
         MQErrorCode.InvalidTopicName or MQErrorCode.InvalidGroupName or MQErrorCode.ReservedName or MQErrorCode.EmptyBody
             or MQErrorCode.BodyTooLarge or MQErrorCode.InvalidProperties or MQErrorCode.InvalidTag or MQErrorCode.InvalidKeys
             or MQErrorCode.InvalidBatch or MQErrorCode.InvalidFilterExpression or MQErrorCode.InvalidArgument
-            or MQErrorCode.OffsetOutOfRange or MQErrorCode.InvalidDelayLevel or MQErrorCode.DeliverTimeOutOfRange
+            or MQErrorCode.OffsetOutOfRange or MQErrorCode.InvalidDelayLevel or MQErrorCode.DeliverTimeOutOfRange or MQErrorCode.InvalidTransaction
             => HttpStatusCode.BadRequest,
-        MQErrorCode.TopicNotFound or MQErrorCode.TopicDeleted or MQErrorCode.QueueNotFound or MQErrorCode.MessageNotFound
+        MQErrorCode.TopicNotFound or MQErrorCode.TopicDeleted or MQErrorCode.QueueNotFound or MQErrorCode.MessageNotFound or MQErrorCode.TransactionNotFound
             => HttpStatusCode.NotFound,
         MQErrorCode.TopicAlreadyExists or MQErrorCode.StoreConflict or MQErrorCode.ConsumerGroupActive
-            or MQErrorCode.MessageTypeMismatch or MQErrorCode.InstanceNameInUse
+            or MQErrorCode.MessageTypeMismatch or MQErrorCode.InstanceNameInUse or MQErrorCode.TransactionAlreadyResolved
             => HttpStatusCode.Conflict,
         MQErrorCode.StoreUnavailable or MQErrorCode.BrokerUnavailable or MQErrorCode.ClientNotStarted
             => HttpStatusCode.ServiceUnavailable,

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using OrleansMQ.Client;
 using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Topics;
+using OrleansMQ.Transactions;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Silo.Dashboard;
@@ -65,6 +66,10 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         app.MapPost("/api/messages", SendAsync);
 
         app.MapGet("/api/delay", DelayAsync);
+
+        app.MapGet("/api/transactions", TransactionsAsync);
+        app.MapPost("/api/transactions/{group}/{transactionId}/commit", http => EndTransactionAsync(http, LocalTransactionState.Commit));
+        app.MapPost("/api/transactions/{group}/{transactionId}/rollback", http => EndTransactionAsync(http, LocalTransactionState.Rollback));
 
         // Last: any other /api path is an error in the same JSON shape, not the console page.
         app.Map("/api/{**rest}", http => WriteAsync(http, StatusCodes.Status404NotFound,
@@ -305,6 +310,30 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         var results = await _admin.ResendDeadLettersAsync(group, all ? null : request.MsgIds, http.RequestAborted);
         LogAction($"resent {results.Count} dead letter(s) of group '{group}'");
         await OkAsync(http, results.Select(r => new { msgId = r.MsgId, topic = r.Topic, reconsumeTimes = r.ReconsumeTimes, deadLettered = r.DeadLettered }));
+    }
+
+    // ---- transactions -----------------------------------------------------------------------------
+
+    private async Task TransactionsAsync(HttpContext http)
+    {
+        var group = Optional(http, "group");
+        var state = Optional(http, "state") is { } text ? ParseEnum<TransactionState>(text.Replace("-", ""), "state") : (TransactionState?)null;
+        var transactions = await _admin.ListTransactionsAsync(group, state, OptionalInt(http, "max") ?? 100, http.RequestAborted);
+        await OkAsync(http, transactions.Select(t => new
+        {
+            producerGroup = t.ProducerGroup, transactionId = t.TransactionId, msgId = t.MsgId, topic = t.Queue.Topic, queueId = t.Queue.QueueId,
+            tag = t.Tag, keys = t.Keys, state = t.State, checkTimes = t.CheckTimes, createdAt = t.CreatedAt, nextCheckAt = t.NextCheckAt,
+            resolvedAt = t.ResolvedAt, resolvedBy = t.ResolvedBy, queueOffset = t.QueueOffset, note = t.Note,
+        }));
+    }
+
+    private async Task EndTransactionAsync(HttpContext http, LocalTransactionState decision)
+    {
+        var group = Route(http, "group");
+        var transactionId = Route(http, "transactionId");
+        var result = await _admin.EndTransactionAsync(group, transactionId, decision, http.RequestAborted);
+        LogAction($"{(decision == LocalTransactionState.Commit ? "committed" : "rolled back")} transaction {transactionId} of producer group '{group}'");
+        await OkAsync(http, new { transactionId = result.TransactionId, state = result.State, topic = result.Queue.Topic, queueId = result.Queue.QueueId, queueOffset = result.QueueOffset });
     }
 
     // ---- messages ---------------------------------------------------------------------------------

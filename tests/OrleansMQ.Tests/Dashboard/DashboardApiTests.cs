@@ -11,6 +11,7 @@ using OrleansMQ.Queues;
 using OrleansMQ.Retry;
 using OrleansMQ.Silo;
 using OrleansMQ.Silo.Dashboard;
+using OrleansMQ.Transactions;
 using OrleansMQ.Tests.Infrastructure;
 using static OrleansMQ.Tests.Infrastructure.TestData;
 
@@ -368,6 +369,39 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
         Assert.Contains("--http-port", e.Message);
         Assert.Contains(taken.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
     }
+
+    [Fact]
+    public async Task A_pending_transaction_is_listed_and_committed_by_hand_and_a_second_decision_is_a_409()
+    {
+        var topic = await _grains.CreateTopicAsync("api-tx", 1);
+        var group = UniqueName("api-tx-g");
+        await using var producer = new OrleansMQ.Client.TransactionProducer(_grains, OrleansMQ.Tests.Transactions.TransactionTestKit.Options(group),
+            OrleansMQ.Tests.Transactions.ScriptedListener.Answering(LocalTransactionState.Unknown));
+        // No check-back for a minute: the operator decides, not the listener.
+        var message = new OrleansMQ.Client.Message(topic, "pay") { Properties = { [TransactionRules.CheckImmunityTimeProperty] = "60" } };
+        var sent = await producer.SendMessageInTransactionAsync(message, null);
+
+        var pending = Assert.Single((await GetJsonAsync($"/api/transactions?group={group}&state=pending")).EnumerateArray());
+        Assert.Equal(sent.TransactionId, pending.GetProperty("transactionId").GetString());
+        Assert.Equal("Pending", pending.GetProperty("state").GetString());
+        Assert.Empty(await ReadAllAsync(topic));
+
+        var committed = await PostJsonAsync($"/api/transactions/{group}/{sent.TransactionId}/commit", new { });
+        Assert.Equal("Committed", committed.GetProperty("state").GetString());
+        Assert.Equal(sent.TransactionId, Assert.Single(await ReadAllAsync(topic)).MsgId);
+
+        var rollback = await _http.PostAsJsonAsync($"/api/transactions/{group}/{sent.TransactionId}/rollback", new { });
+        Assert.Equal(HttpStatusCode.Conflict, rollback.StatusCode);
+        Assert.Equal("TransactionAlreadyResolved", (await DashboardTesting.JsonOf(rollback)).GetProperty("code").GetString());
+        var unknown = await _http.PostAsJsonAsync($"/api/transactions/{group}/no-such-transaction/commit", new { });
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        var badState = await _http.GetAsync("/api/transactions?state=maybe");
+        Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);
+        Assert.Single(await ReadAllAsync(topic));
+    }
+
+    private async Task<IReadOnlyList<OrleansMQ.Messages.MessageExt>> ReadAllAsync(string topic) =>
+        (await _grains.Queue(topic, 0).Pull(new PullRequest("api-tx-reader", 0, 100))).Messages;
 
     private async Task<JsonElement> GetJsonAsync(string path)
     {

@@ -143,6 +143,7 @@
     send: pageSend,
     dlq: pageDlq,
     delay: pageDelay,
+    transactions: pageTransactions,
   };
 
   function route() {
@@ -695,6 +696,61 @@
     };
     await load();
     paint(token, h('h1', { text: 'Delay levels and timers' }), h('div', { class: 'toolbar' }, autoRefresh(token, load)), holder);
+  }
+
+  // ---- transactions -----------------------------------------------------------------------------
+
+  async function pageTransactions(token, groupArg, presetState) {
+    // Address: #/transactions/<group or *>/<state>; '*' (never a group name) stands for every group.
+    const presetGroup = groupArg === '*' ? '' : groupArg;
+    const group = h('input', { id: 't-group', value: presetGroup || '', placeholder: 'all producer groups' });
+    const state = h('select', { id: 't-state' },
+      ['', 'pending', 'committing', 'committed', 'rolledback', 'discarded'].map(v =>
+        h('option', { value: v, text: v || 'every state', selected: v === (presetState || '') })));
+    const form = h('form', { class: 'inline' }, h('label', null, 'Producer group', group), h('label', null, 'State', state),
+      h('button', { type: 'submit', text: 'Show' }));
+    const holder = h('div');
+    const load = async () => {
+      const query = [presetGroup ? `group=${q(presetGroup)}` : '', presetState ? `state=${q(presetState)}` : '', 'max=500'].filter(x => x).join('&');
+      const list = await api('GET', `transactions?${query}`);
+      const end = async (t, decision) => {
+        const verb = decision === 'commit' ? 'Commit' : 'Roll back';
+        if (!confirm(`${verb} transaction ${t.transactionId} of producer group '${t.producerGroup}'?` +
+          (decision === 'commit' ? ' Its message becomes visible to consumers.' : ' Its message is never delivered.'))) return;
+        const done = await act(() => api('POST', `transactions/${q(t.producerGroup)}/${q(t.transactionId)}/${decision}`),
+          r => `Transaction ${r.transactionId} is now ${r.state}.`);
+        if (done) await act(load);
+      };
+      holder.replaceChildren(
+        h('p', { class: 'muted', text: `${list.length} transaction(s), newest first.` }),
+        table([
+          { title: 'Group', value: t => t.producerGroup },
+          { title: 'Transaction id', value: t => t.transactionId, cls: 'mono' },
+          { title: 'Queue', value: t => `${t.topic}:${t.queueId}` },
+          { title: 'Tag', value: t => t.tag },
+          { title: 'Keys', value: t => t.keys.join(', '), cls: 'wrap' },
+          { title: 'State', value: t => badge(t.state, t.state === 'Pending' ? 'warn' : t.state === 'Discarded' ? 'bad' : '') },
+          { title: 'Checks', value: t => t.checkTimes, cls: 'num' },
+          { title: 'Created', value: t => timeCell(t.createdAt) },
+          { title: 'Next check', value: t => timeCell(t.nextCheckAt) },
+          { title: 'Resolved', value: t => timeCell(t.resolvedAt) },
+          { title: 'By', value: t => t.resolvedBy || '' },
+          { title: 'Message', value: t => t.queueOffset === null || t.queueOffset === undefined ? '' : link('offset ' + t.queueOffset, 'message', t.topic, t.queueId, t.queueOffset) },
+          { title: 'Note', value: t => t.note || '', cls: 'wrap' },
+          { title: '', value: t => t.state !== 'Pending' ? '' : h('span', null,
+            h('button', { text: 'Commit', onclick: () => end(t, 'commit') }), ' ',
+            h('button', { class: 'secondary', text: 'Roll back', onclick: () => end(t, 'rollback') })) },
+        ], list, { empty: 'No transaction messages.' }));
+    };
+    form.addEventListener('submit', ev => {
+      ev.preventDefault();
+      go('#/transactions/' + q(group.value.trim() || '*') + (state.value ? '/' + q(state.value) : ''));
+    });
+    await load();
+    paint(token,
+      h('h1', { text: 'Transaction messages' }),
+      h('p', { class: 'muted', text: 'Half messages of transaction producers: pending ones wait for their commit or rollback and are checked back with a live producer of their group; discarded ones stayed unknown through every check. Committing or rolling back here resolves a stuck one as an operator.' }),
+      h('div', { class: 'panel' }, form), h('div', { class: 'toolbar' }, autoRefresh(token, load)), holder);
   }
 
   // ---- start ------------------------------------------------------------------------------------
