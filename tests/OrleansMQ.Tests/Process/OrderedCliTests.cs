@@ -55,4 +55,34 @@ public sealed class OrderedCliTests(SiloProcessFixture fixture)
         AssertOk(again);
         Assert.Contains("body=\"late\"", Assert.Single(again.StdoutLines));
     }
+
+    [Fact]
+    public async Task Consume_orderly_stops_when_the_reader_of_its_output_goes_away()
+    {
+        var topic = UniqueName("cli-close");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "m {i}", "--count", "3"));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { SiloProcessFixture.CliDll, "consume", topic, "--group", UniqueName("g"), "--orderly", "--from", "first", "--follow", "--gateway", fixture.Silo.Gateway })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            Assert.NotNull(await process.StandardOutput.ReadLineAsync());
+            process.StandardOutput.Close(); // as `| head -n 1` does once it has its line
+            // What arrives now cannot be written: --follow would otherwise run until Ctrl-C.
+            AssertOk(await fixture.CliAsync("send", topic, "--body", "after {i}", "--count", "3"));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("(stdout closed)", await stderr);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
 }

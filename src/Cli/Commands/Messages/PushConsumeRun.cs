@@ -37,6 +37,7 @@ internal static class PushConsumeRun
             options.InstanceName = settings.InstanceName;
         }
         var printed = 0;
+        var outputClosed = false;
         var gate = new object();
         var lastPrinted = Stopwatch.StartNew();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,11 +50,21 @@ internal static class PushConsumeRun
                 var n = 0;
                 foreach (var message in messages)
                 {
-                    if (printed >= settings.Limit)
+                    if (printed >= settings.Limit || outputClosed)
                     {
                         break;
                     }
-                    MessagePrinter.Print(message, settings.Json);
+                    try
+                    {
+                        MessagePrinter.Print(message, settings.Json);
+                    }
+                    catch (OutputClosedException)
+                    {
+                        // `consume … --orderly | head -n 3`: stop as --count would, with this message not consumed.
+                        outputClosed = true;
+                        done.TrySetResult();
+                        break;
+                    }
                     printed++;
                     n++;
                 }
@@ -118,7 +129,7 @@ internal static class PushConsumeRun
             await consumer.StopAsync(stopTimeout.Token);
         }
         var mode = (settings.Orderly ? "orderly" : "concurrently") + (settings.Broadcast ? $", broadcasting as instance '{options.InstanceName}'" : "");
-        Output.Note($"consumed {printed} message(s) from {settings.Topic} ({mode}){(interrupted ? " (interrupted)" : "")}; offsets committed");
+        Output.Note($"consumed {printed} message(s) from {settings.Topic} ({mode}){(interrupted ? " (interrupted)" : outputClosed ? " (stdout closed)" : "")}; offsets committed");
         return ExitCodes.Ok;
     }
 }
