@@ -40,6 +40,8 @@ public abstract class OneFieldMessageCodec<T> : IFieldCodec<T>
         writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(T), WireType.LengthPrefixed);
         // Null was written as a null reference above.
         var size = SizeOf(value!);
+        // Encoded in a rented buffer, then copied: Orleans' writer cannot hand out a contiguous span as large as a 4 MiB
+        // message (EnsureContiguous throws), and two code paths by size would save only a memcpy.
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
