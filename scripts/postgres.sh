@@ -200,7 +200,10 @@ _pg_ensure_locked() {
             OMQ_PG_PORT=$found
         fi
 
-        # 4. settings (re)written on every start so port/socket changes apply
+        # 4. settings (re)written on every start so port/socket changes apply. Durability stays on (fsync,
+        #    synchronous_commit, full_page_writes); the WAL settings make checkpoints under a steady message
+        #    load come on a timer instead of every ~50 s (1 GB max_wal_size), each followed by a burst of
+        #    full-page writes in the commit path.
         local conf="$OMQ_PGDATA/orleansmq.conf"
         cat >"$conf" <<EOF
 # Written by scripts/postgres.sh - edits are overwritten on the next start.
@@ -208,7 +211,11 @@ listen_addresses = '127.0.0.1'
 port = $OMQ_PG_PORT
 unix_socket_directories = $(_pg_sql_quote "$OMQ_PG_SOCKDIR")
 max_connections = 200
-shared_buffers = 256MB
+shared_buffers = 512MB
+wal_buffers = 16MB
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+checkpoint_completion_target = 0.9
 fsync = on
 synchronous_commit = on
 full_page_writes = on
