@@ -22,14 +22,31 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
         var listAndStatus = await Task.WhenAll(fixture.CliAsync("topic", "list"), fixture.CliAsync("topic", "status", topic));
 
         AssertOk(create);
-        Assert.Equal($"created topic {topic}: 4 queues, type normal, perm RW", Assert.Single(create.StdoutLines));
+        Assert.Equal($"created topic {topic}: 4 queues, type normal, perm RW, retention 72 h", Assert.Single(create.StdoutLines));
         var (list, status) = (listAndStatus[0], listAndStatus[1]);
         AssertOk(list);
-        Assert.Contains(list.StdoutLines, line => line.Contains($" {topic} ", StringComparison.Ordinal) && line.Contains(" 4 ", StringComparison.Ordinal));
+        Assert.Contains(list.StdoutLines, line => line.Contains($" {topic} ", StringComparison.Ordinal) && line.Contains(" 4 ", StringComparison.Ordinal)
+                                                  && line.Contains(" 72 h ", StringComparison.Ordinal));
         AssertOk(status);
         Assert.Equal(4, status.StdoutLines.Count(line => Regex.IsMatch(line, @"^│\s+[0-3]\s+│\s+0\s+│\s+0\s+│\s+0\s+│")));
         Assert.Equal("total: 0 message(s) in 4 queue(s), last stored -", status.StdoutLines[^1]);
         Assert.Equal(1, await fixture.Database.CountTopicRowsAsync(topic));
+    }
+
+    [Fact]
+    public async Task Topic_create_keeps_the_retention_asked_for_and_refuses_one_under_an_hour()
+    {
+        var topic = UniqueName("cli-retention");
+
+        var refused = await fixture.CliAsync("topic", "create", topic, "--retention-hours", "0");
+        var created = await fixture.CliAsync("topic", "create", topic, "--queues", "2", "--retention-hours", "6");
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("retention is 0 hours; it must be at least 1", refused.Stderr);
+        AssertOk(created);
+        Assert.Equal($"created topic {topic}: 2 queues, type normal, perm RW, retention 6 h", Assert.Single(created.StdoutLines));
+        var list = await fixture.CliAsync("topic", "list");
+        Assert.Contains(list.StdoutLines, line => line.Contains($" {topic} ", StringComparison.Ordinal) && line.Contains(" 6 h ", StringComparison.Ordinal));
     }
 
     [Fact]

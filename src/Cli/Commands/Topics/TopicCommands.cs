@@ -33,16 +33,23 @@ internal static class TopicCommands
             DefaultValueFactory = _ => "normal",
         };
         type.AcceptOnlyFromAmong("normal", "fifo", "delay", "transaction");
+        var retention = new Option<int>("--retention-hours")
+        {
+            Description = "How long the topic keeps messages, in hours (RocketMQ's fileReservedTime); at least 1",
+            DefaultValueFactory = _ => 72,
+        };
 
-        var command = new Command("create", "Create a topic (mqadmin updateTopic)") { name, queues, type };
+        var command = new Command("create", "Create a topic (mqadmin updateTopic)") { name, queues, type, retention };
         command.SetBrokerAction(parse => Names.CheckTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
         {
             var topic = parse.GetRequiredValue(name);
             var queueCount = parse.GetValue(queues);
             var messageType = Enum.Parse<TopicMessageType>(parse.GetRequiredValue(type), ignoreCase: true);
             var admin = connection.CreateAdminClient();
-            var config = await admin.CreateTopicAsync(topic, queueCount, messageType, cancellationToken: cancellationToken);
-            Output.Line($"created topic {config.Name}: {config.Queues} queues, type {TypeName(config.MessageType)}, perm {PermissionName(config.Permission)}");
+            var config = await admin.CreateTopicAsync(
+                new TopicConfig(topic, queueCount, MessageType: messageType, RetentionHours: parse.GetValue(retention)), cancellationToken);
+            Output.Line($"created topic {config.Name}: {config.Queues} queues, type {TypeName(config.MessageType)}, perm {PermissionName(config.Permission)}, " +
+                        $"retention {config.RetentionHours} h");
             return ExitCodes.Ok;
         });
         return command;
@@ -54,10 +61,11 @@ internal static class TopicCommands
         command.SetBrokerAction(_ => { }, async (parse, connection, cancellationToken) =>
         {
             var topics = await connection.CreateAdminClient().ListTopicsAsync(cancellationToken);
-            var table = Output.NewTable("Topic", "Queues", "Type", "Perm", "Created").RightAligned(1);
+            var table = Output.NewTable("Topic", "Queues", "Type", "Perm", "Retention", "Created").RightAligned(1).RightAligned(4);
             foreach (var topic in topics.OrderBy(t => t.Name, StringComparer.Ordinal))
             {
-                table.AddPlainRow(topic.Name, topic.Queues.ToString(), TypeName(topic.MessageType), PermissionName(topic.Permission), Output.Time(topic.CreatedAt));
+                table.AddPlainRow(topic.Name, topic.Queues.ToString(), TypeName(topic.MessageType), PermissionName(topic.Permission),
+                    $"{topic.RetentionHours} h", Output.Time(topic.CreatedAt));
             }
             Output.Write(table);
             Output.Note($"{topics.Count} topic(s)");
