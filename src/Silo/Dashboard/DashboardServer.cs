@@ -18,6 +18,7 @@ namespace OrleansMQ.Silo.Dashboard;
 public sealed class DashboardServer(
     IGrainFactory grains,
     ILocalSiloDetails silo,
+    ISiloStatusOracle membership,
     IOptions<DashboardOptions> options,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
@@ -56,6 +57,7 @@ public sealed class DashboardServer(
         var app = builder.Build();
         _api = new DashboardApi(grains, silo, loggerFactory.CreateLogger<DashboardApi>(), () => Url);
         DashboardPages.Map(app);
+        HealthEndpoints.Map(app, membership);
         _api.Map(app);
         _app = app;
         await app.StartAsync(cancellationToken);

@@ -57,6 +57,20 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task The_probes_say_the_process_is_alive_and_the_active_silo_ready()
+    {
+        var alive = await _http.GetAsync("/healthz");
+        var ready = await _http.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var answer = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        Assert.Equal("ready", answer.RootElement.GetProperty("verdict").GetString());
+        Assert.Equal("Active", answer.RootElement.GetProperty("siloStatus").GetString());
+        Assert.Equal(fixture.Cluster.Primary!.SiloAddress.ToString(), answer.RootElement.GetProperty("silo").GetString());
+    }
+
+    [Fact]
     public async Task A_topic_is_created_listed_described_and_deleted()
     {
         var topic = UniqueName("api-topic");
@@ -356,7 +370,7 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
     {
         var taken = _http.BaseAddress!.Port;
         var services = ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services;
-        DashboardServer Server(bool given) => new(_grains, services.GetRequiredService<ILocalSiloDetails>(),
+        DashboardServer Server(bool given) => new(_grains, services.GetRequiredService<ILocalSiloDetails>(), services.GetRequiredService<ISiloStatusOracle>(),
             Options.Create(new DashboardOptions { Port = taken, PortGiven = given }), NullLoggerFactory.Instance);
 
         await using var byDefault = Server(given: false);
