@@ -24,6 +24,7 @@ try
         // Only a port the operator chose must be free; the default one may belong to the first silo on this machine.
         PortProbe.EnsureFree(bindAddress, settings.HttpPort, "http");
     }
+    var consoleUsers = settings.ConsoleUsersFile is { } usersFile ? ConsoleUsers.Load(usersFile) : null;
     await SchemaInstaller.ApplyAsync(settings.Postgres,
         script => Console.Error.WriteLine($"orleansmq-silo: applying schema script {script} (building indexes on a large omq_message can take minutes)…"));
 
@@ -71,6 +72,7 @@ try
             o.AdvertisedAddress = settings.AdvertisedIp;
             o.Port = settings.HttpPort;
             o.PortGiven = settings.HttpPortGiven;
+            o.Users = consoleUsers;
         });
     }
 
@@ -80,7 +82,7 @@ try
     var console = dashboard switch
     {
         null => "off (--http-port 0)",
-        { Url: { } url } => url,
+        { Url: { } url } => consoleUsers is null ? url : $"{url} (login: {consoleUsers.Count} user(s))",
         _ => $"off ({dashboard.OffReason})",
     };
     Console.WriteLine(

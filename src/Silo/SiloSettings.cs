@@ -36,6 +36,12 @@ public sealed record SiloSettings(
     /// </summary>
     public bool HttpPortGiven { get; init; }
 
+    /// <summary>
+    /// The console's users file (<c>--console-users</c> or ORLEANSMQ_CONSOLE_USERS), in rocketmq-dashboard's users.properties
+    /// format; null leaves the console without a login.
+    /// </summary>
+    public string? ConsoleUsersFile { get; init; }
+
     private static readonly Dictionary<string, string> Switches = new(StringComparer.OrdinalIgnoreCase)
     {
         ["--postgres"] = "postgres",
@@ -47,6 +53,7 @@ public sealed record SiloSettings(
         ["--http-port"] = "http-port",
         ["--auto-create-topics"] = "auto-create-topics",
         ["--environment"] = "environment",
+        ["--console-users"] = "console-users",
     };
 
     public static SiloSettings Parse(string[] args)
@@ -55,7 +62,7 @@ public sealed record SiloSettings(
         {
             throw new SiloSettingsException(
                 "usage: orleansmq-silo --postgres <npgsql connection string> [--silo-port 11111] [--gateway-port 30000] " +
-                "[--cluster-id orleansmq] [--advertised-ip 127.0.0.1] [--listen-any true] [--http-port 8080 (0: no web console)] [--auto-create-topics true|false] " +
+                "[--cluster-id orleansmq] [--advertised-ip 127.0.0.1] [--listen-any true] [--http-port 8080 (0: no web console)] [--console-users <users file>] [--auto-create-topics true|false] " +
                 "[--environment Development|Production] [--OrleansMQ:<BrokerOption>=<value>]");
         }
         IConfiguration config;
@@ -94,6 +101,7 @@ public sealed record SiloSettings(
         {
             HttpPort = Port(config, "http-port", DefaultHttpPort, allowZero: true),
             HttpPortGiven = config["http-port"] is not null,
+            ConsoleUsersFile = NonEmpty(config["console-users"] ?? config["ORLEANSMQ_CONSOLE_USERS"]),
         };
     }
 
@@ -141,6 +149,8 @@ public sealed record SiloSettings(
         if (text is null) return fallback;
         return bool.TryParse(text, out var value) ? value : throw new SiloSettingsException($"--{key} '{text}' must be true or false");
     }
+
+    private static string? NonEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 
     private static IPAddress Ip(string text) =>
         IPAddress.TryParse(text, out var ip) ? ip : throw new SiloSettingsException($"--advertised-ip '{text}' is not an IP address");

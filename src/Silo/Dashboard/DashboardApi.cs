@@ -164,7 +164,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
             request.MessageType is null ? TopicMessageType.Normal : ParseEnum<TopicMessageType>(request.MessageType, "messageType"),
             request.RetentionHours ?? 72);
         var created = await _admin.CreateTopicAsync(config, http.RequestAborted);
-        LogAction($"created topic '{created.Name}' with {created.Queues} queues");
+        LogAction(http, $"created topic '{created.Name}' with {created.Queues} queues");
         await WriteAsync(http, StatusCodes.Status201Created, TopicView(created));
     }
 
@@ -189,7 +189,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         _ = await _admin.GetTopicConfigAsync(topic, http.RequestAborted)
             ?? throw new MQException(MQErrorCode.TopicNotFound, $"topic '{topic}' does not exist");
         await _admin.DeleteTopicAsync(topic, http.RequestAborted);
-        LogAction($"deleted topic '{topic}'");
+        LogAction(http, $"deleted topic '{topic}'");
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -285,7 +285,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         var topic = request.Topic ?? throw ApiErrors.BadRequest("a reset needs the \"topic\" whose offsets move");
         var time = request.Time ?? throw ApiErrors.BadRequest("a reset needs a \"time\" (ISO 8601, e.g. 2030-01-01T12:00:00Z)");
         var resets = await _admin.ResetOffsetsByTimeAsync(group, topic, time, http.RequestAborted);
-        LogAction($"reset the offsets of group '{group}' on topic '{topic}' to {time:O}");
+        LogAction(http, $"reset the offsets of group '{group}' on topic '{topic}' to {time:O}");
         await OkAsync(http, resets.Select(r => new { topic = r.Queue.Topic, queueId = r.Queue.QueueId, before = r.Before, after = r.After }));
     }
 
@@ -308,7 +308,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
             throw ApiErrors.BadRequest("give either \"msgIds\": [ … ] or \"all\": true");
         }
         var results = await _admin.ResendDeadLettersAsync(group, all ? null : request.MsgIds, http.RequestAborted);
-        LogAction($"resent {results.Count} dead letter(s) of group '{group}'");
+        LogAction(http, $"resent {results.Count} dead letter(s) of group '{group}'");
         await OkAsync(http, results.Select(r => new { msgId = r.MsgId, topic = r.Topic, reconsumeTimes = r.ReconsumeTimes, deadLettered = r.DeadLettered }));
     }
 
@@ -332,7 +332,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         var group = Route(http, "group");
         var transactionId = Route(http, "transactionId");
         var result = await _admin.EndTransactionAsync(group, transactionId, decision, http.RequestAborted);
-        LogAction($"{(decision == LocalTransactionState.Commit ? "committed" : "rolled back")} transaction {transactionId} of producer group '{group}'");
+        LogAction(http, $"{(decision == LocalTransactionState.Commit ? "committed" : "rolled back")} transaction {transactionId} of producer group '{group}'");
         await OkAsync(http, new { transactionId = result.TransactionId, state = result.State, topic = result.Queue.Topic, queueId = result.Queue.QueueId, queueOffset = result.QueueOffset });
     }
 
@@ -456,11 +456,12 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         }
     }
 
-    private void LogAction(string action) => DashboardLog.AdminAction(logger, action);
+    private void LogAction(HttpContext http, string action) =>
+        DashboardLog.AdminAction(logger, http.User.Identity?.Name ?? "anonymous", action);
 
     private static Task OkAsync(HttpContext http, object value) => WriteAsync(http, StatusCodes.Status200OK, value);
 
-    private static async Task WriteAsync(HttpContext http, int status, object value)
+    internal static async Task WriteAsync(HttpContext http, int status, object value)
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json; charset=utf-8";

@@ -20,6 +20,9 @@ public sealed class DashboardOptions
     /// </summary>
     public bool PortGiven { get; set; }
 
+    /// <summary>Who may log in (<c>--console-users</c>); null leaves the console open to anyone who reaches its port.</summary>
+    public ConsoleUsers? Users { get; set; }
+
     /// <summary>Whether <see cref="Port"/> is a port number (0 included: any free port).</summary>
     internal bool HasValidPort => Port is >= 0 and <= 65535;
 }

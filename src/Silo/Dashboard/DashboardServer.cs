@@ -57,6 +57,14 @@ public sealed class DashboardServer(
         var app = builder.Build();
         _api = new DashboardApi(grains, silo, loggerFactory.CreateLogger<DashboardApi>(), () => Url);
         DashboardPages.Map(app);
+        if (settings.Users is { } users)
+        {
+            ConsoleAuthentication.Use(app, users);
+        }
+        else if (!IPAddress.IsLoopback(settings.ListenAddress))
+        {
+            DashboardLog.OpenToNetwork(_logger, settings.ListenAddress.ToString(), settings.Port);
+        }
         HealthEndpoints.Map(app, membership);
         _api.Map(app);
         _app = app;

@@ -11,6 +11,9 @@ namespace OrleansMQ.Silo.Dashboard;
 /// </summary>
 internal static class HealthEndpoints
 {
+    /// <summary>Whether a request is for a probe, which answers without a login.</summary>
+    public static bool IsProbe(PathString path) => path.Equals("/healthz") || path.Equals("/readyz");
+
     public static void Map(WebApplication app, ISiloStatusOracle membership)
     {
         app.MapGet("/healthz", () => Results.Json(new HealthAnswer("alive", membership.CurrentStatus.ToString(), membership.SiloAddress.ToString()), DashboardApi.Json));

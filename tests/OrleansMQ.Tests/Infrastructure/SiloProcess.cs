@@ -55,8 +55,9 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>
     /// Runs <c>./orleansmq up --detach</c> against <paramref name="postgres"/>; returns once it printed that the silo is ready.
     /// The console gets a free port too, unless <paramref name="giveHttpPort"/> is false (the silo then tries its default).
+    /// <paramref name="settings"/> are passed on to the silo.
     /// </summary>
-    public static async Task<SiloProcess> StartAsync(string postgres, bool giveHttpPort = true)
+    public static async Task<SiloProcess> StartAsync(string postgres, bool giveHttpPort = true, params string[] settings)
     {
         var siloPort = ProcessRunner.FreePort();
         var gatewayPort = ProcessRunner.FreePort();
@@ -64,7 +65,7 @@ public sealed class SiloProcess : IAsyncDisposable
         string[] http = httpPort is { } port ? ["--http-port", port.ToString(CultureInfo.InvariantCulture)] : [];
         var up = await ProcessRunner.LauncherAsync(StartTimeout,
             ["up", "--detach", "--postgres", postgres, "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
-            "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture), .. http]);
+            "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture), .. http, .. settings]);
         var ready = up.StdoutLines.FirstOrDefault(l => l.StartsWith("OrleansMQ silo ready", StringComparison.Ordinal));
         var pidFile = StateFile(gatewayPort, "pid");
         if (up.ExitCode != 0 || ready is null || !File.Exists(pidFile))

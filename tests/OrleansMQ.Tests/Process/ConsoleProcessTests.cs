@@ -61,6 +61,69 @@ public sealed class ConsoleProcessTests(SiloProcessFixture fixture)
         Assert.True(second.IsRunning);
     }
 
+    [Fact]
+    public async Task A_silo_given_a_users_file_asks_for_a_login_and_lets_only_its_admins_change_things()
+    {
+        var users = Path.Combine(Path.GetTempPath(), $"orleansmq-users-{Guid.NewGuid():N}.properties");
+        await File.WriteAllLinesAsync(users, ["# rocketmq-dashboard's format", "ops=s3cret,1", "viewer=look"]);
+        try
+        {
+            await using var silo = await SiloProcess.StartAsync(fixture.Database.ConnectionString, giveHttpPort: true, "--console-users", users);
+            using var anonymous = new HttpClient { BaseAddress = silo.ConsoleUrl, Timeout = TimeSpan.FromSeconds(60) };
+            using var viewer = LoggedIn(silo.ConsoleUrl!, "viewer:look");
+            using var ops = LoggedIn(silo.ConsoleUrl!, "ops:s3cret");
+            var topic = UniqueName("console-login");
+
+            var page = await anonymous.GetAsync("/");
+            var probe = await anonymous.GetAsync("/readyz");
+            var read = await viewer.GetAsync("/api/topics");
+            var refused = await viewer.PostAsJsonAsync("/api/topics", new { name = topic, queues = 2 });
+            var created = await ops.PostAsJsonAsync("/api/topics", new { name = topic, queues = 2 });
+
+            Assert.Contains("(login: 2 user(s))", silo.ReadyLine);
+            Assert.Equal(HttpStatusCode.Unauthorized, page.StatusCode);
+            Assert.StartsWith("Basic realm=", page.Headers.WwwAuthenticate.ToString());
+            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Contains("Console (ops): created topic", silo.LogTail(400));
+        }
+        finally
+        {
+            File.Delete(users);
+        }
+    }
+
+    [Fact]
+    public async Task A_users_file_with_a_bad_line_stops_the_silo_at_once_naming_the_line()
+    {
+        var users = Path.Combine(Path.GetTempPath(), $"orleansmq-users-{Guid.NewGuid():N}.properties");
+        await File.WriteAllLinesAsync(users, ["ops=s3cret,1", "viewer="]);
+        try
+        {
+            var up = await ProcessRunner.LauncherAsync(TimeSpan.FromMinutes(3),
+                "up", "--postgres", fixture.Database.ConnectionString, "--silo-port", ProcessRunner.FreePort().ToString(CultureInfo.InvariantCulture),
+                "--gateway-port", ProcessRunner.FreePort().ToString(CultureInfo.InvariantCulture), "--http-port", ProcessRunner.FreePort().ToString(CultureInfo.InvariantCulture),
+                "--console-users", users);
+
+            Assert.NotEqual(0, up.ExitCode);
+            Assert.Contains(up.StderrLines, l => l.Contains("line 2 gives user 'viewer' an empty password", StringComparison.Ordinal));
+            Assert.DoesNotContain(up.StdoutLines, l => l.StartsWith("OrleansMQ silo ready", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(users);
+        }
+    }
+
+    private static HttpClient LoggedIn(Uri url, string credentials) => new()
+    {
+        BaseAddress = url,
+        Timeout = TimeSpan.FromSeconds(60),
+        DefaultRequestHeaders = { Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials))) },
+    };
+
     private static TcpListener? TryListen(int port)
     {
         var listener = new TcpListener(IPAddress.Loopback, port);

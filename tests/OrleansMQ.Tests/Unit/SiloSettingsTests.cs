@@ -17,7 +17,7 @@ public sealed class ProcessEnvironmentCollection
 public sealed class SiloSettingsTests : IDisposable
 {
     private const string Conn = "Host=db;Username=u;Database=d";
-    private static readonly string[] Hidden = ["ORLEANSMQ_POSTGRES", "postgres", "OrleansMQ__Postgres"];
+    private static readonly string[] Hidden = ["ORLEANSMQ_POSTGRES", "postgres", "OrleansMQ__Postgres", "ORLEANSMQ_CONSOLE_USERS"];
     private readonly Dictionary<string, string?> _saved = Hidden.ToDictionary(n => n, Environment.GetEnvironmentVariable);
 
     public SiloSettingsTests()
@@ -28,6 +28,19 @@ public sealed class SiloSettingsTests : IDisposable
     public void Dispose()
     {
         foreach (var (name, value) in _saved) Environment.SetEnvironmentVariable(name, value);
+    }
+
+    [Fact]
+    public void The_console_users_file_comes_from_the_switch_or_the_environment_and_is_off_by_default()
+    {
+        var none = SiloSettings.Parse(["--postgres", Conn]);
+        var given = SiloSettings.Parse(["--postgres", Conn, "--console-users", "/etc/orleansmq/users.properties"]);
+        Environment.SetEnvironmentVariable("ORLEANSMQ_CONSOLE_USERS", "/run/secrets/users");
+        var fromEnvironment = SiloSettings.Parse(["--postgres", Conn]);
+
+        Assert.Null(none.ConsoleUsersFile);
+        Assert.Equal("/etc/orleansmq/users.properties", given.ConsoleUsersFile);
+        Assert.Equal("/run/secrets/users", fromEnvironment.ConsoleUsersFile);
     }
 
     [Fact]
