@@ -9,9 +9,11 @@ public sealed class SiloSettingsException(string message) : Exception(message);
 
 /// <summary>
 /// The silo's command line and environment, read through Microsoft.Extensions.Configuration:
-/// <c>--postgres</c> (or ORLEANSMQ_POSTGRES), <c>--silo-port</c>, <c>--gateway-port</c>, <c>--cluster-id</c>,
+/// <c>--postgres</c>, <c>--silo-port</c>, <c>--gateway-port</c>, <c>--cluster-id</c>,
 /// <c>--advertised-ip</c>, <c>--listen-any</c>, <c>--http-port</c>, <c>--auto-create-topics</c>, <c>--environment</c>, and any
-/// <c>--OrleansMQ:Setting=value</c> of <see cref="Grains.BrokerOptions"/>.
+/// <c>--OrleansMQ:Setting=value</c> of <see cref="Grains.BrokerOptions"/>. Each switch can also come from its environment
+/// variable (ORLEANSMQ_POSTGRES, ORLEANSMQ_SILO_PORT, …; the command line wins), and each broker option from
+/// OrleansMQ__Setting.
 /// </summary>
 public sealed record SiloSettings(
     string Postgres,
@@ -77,12 +79,12 @@ public sealed record SiloSettings(
         {
             throw new SiloSettingsException($"cannot read the command line: {e.Message}");
         }
-        var postgres = config["postgres"] ?? config["OrleansMQ:Postgres"] ?? config["ORLEANSMQ_POSTGRES"];
+        var postgres = Setting(config, "postgres") ?? config["OrleansMQ:Postgres"];
         if (string.IsNullOrWhiteSpace(postgres))
         {
             throw new SiloSettingsException("no store configured: pass --postgres '<npgsql connection string>' or set ORLEANSMQ_POSTGRES (./orleansmq up starts a private Postgres for you)");
         }
-        var environment = config["environment"] ?? "Development";
+        var environment = Setting(config, "environment") ?? "Development";
         // Auto-creation is a development convenience; production profiles turn it off unless asked.
         var autoCreateDefault = !environment.Equals("Production", StringComparison.OrdinalIgnoreCase);
         var broker = config.GetSection("OrleansMQ").AsEnumerable(makePathsRelative: true)
@@ -92,16 +94,16 @@ public sealed record SiloSettings(
             Postgres: postgres,
             SiloPort: Port(config, "silo-port", 11111),
             GatewayPort: Port(config, "gateway-port", 30000),
-            ClusterId: config["cluster-id"] ?? "orleansmq",
-            AdvertisedIp: Ip(config["advertised-ip"] ?? "127.0.0.1"),
+            ClusterId: Setting(config, "cluster-id") ?? "orleansmq",
+            AdvertisedIp: Ip(Setting(config, "advertised-ip") ?? "127.0.0.1"),
             ListenOnAnyAddress: Bool(config, "listen-any", false),
             AutoCreateTopics: Bool(config, "auto-create-topics", autoCreateDefault),
             Environment: environment,
             BrokerSettings: broker)
         {
             HttpPort = Port(config, "http-port", DefaultHttpPort, allowZero: true),
-            HttpPortGiven = config["http-port"] is not null,
-            ConsoleUsersFile = NonEmpty(config["console-users"] ?? config["ORLEANSMQ_CONSOLE_USERS"]),
+            HttpPortGiven = Setting(config, "http-port") is not null,
+            ConsoleUsersFile = NonEmpty(Setting(config, "console-users")),
         };
     }
 
@@ -129,9 +131,19 @@ public sealed record SiloSettings(
         return [.. result];
     }
 
+    /// <summary>
+    /// A switch's value: from the command line, else from its environment variable (ORLEANSMQ_ and the switch's name in
+    /// capitals with '_' for '-', e.g. ORLEANSMQ_SILO_PORT), which is what a container is usually given.
+    /// </summary>
+    private static string? Setting(IConfiguration config, string key) =>
+        config[key] ?? config[EnvironmentName(key)];
+
+    /// <summary>The environment variable of a switch: <c>silo-port</c> → <c>ORLEANSMQ_SILO_PORT</c>.</summary>
+    public static string EnvironmentName(string key) => "ORLEANSMQ_" + key.ToUpperInvariant().Replace('-', '_');
+
     private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
     {
-        var text = config[key];
+        var text = Setting(config, key);
         if (text is null) return fallback;
         var lowest = allowZero ? 0 : 1;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port < lowest || port > 65535)
@@ -145,7 +157,7 @@ public sealed record SiloSettings(
 
     private static bool Bool(IConfiguration config, string key, bool fallback)
     {
-        var text = config[key];
+        var text = Setting(config, key);
         if (text is null) return fallback;
         return bool.TryParse(text, out var value) ? value : throw new SiloSettingsException($"--{key} '{text}' must be true or false");
     }

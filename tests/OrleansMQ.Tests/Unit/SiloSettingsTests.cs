@@ -17,7 +17,11 @@ public sealed class ProcessEnvironmentCollection
 public sealed class SiloSettingsTests : IDisposable
 {
     private const string Conn = "Host=db;Username=u;Database=d";
-    private static readonly string[] Hidden = ["ORLEANSMQ_POSTGRES", "postgres", "OrleansMQ__Postgres", "ORLEANSMQ_CONSOLE_USERS"];
+    private static readonly string[] Hidden =
+    [
+        "ORLEANSMQ_POSTGRES", "postgres", "OrleansMQ__Postgres", "ORLEANSMQ_CONSOLE_USERS", "ORLEANSMQ_SILO_PORT", "ORLEANSMQ_GATEWAY_PORT",
+        "ORLEANSMQ_ADVERTISED_IP", "ORLEANSMQ_LISTEN_ANY", "ORLEANSMQ_AUTO_CREATE_TOPICS", "ORLEANSMQ_ENVIRONMENT", "ORLEANSMQ_CLUSTER_ID", "ORLEANSMQ_HTTP_PORT",
+    ];
     private readonly Dictionary<string, string?> _saved = Hidden.ToDictionary(n => n, Environment.GetEnvironmentVariable);
 
     public SiloSettingsTests()
@@ -28,6 +32,31 @@ public sealed class SiloSettingsTests : IDisposable
     public void Dispose()
     {
         foreach (var (name, value) in _saved) Environment.SetEnvironmentVariable(name, value);
+    }
+
+    [Fact]
+    public void Every_switch_can_come_from_its_environment_variable_and_the_command_line_wins()
+    {
+        foreach (var (name, value) in new Dictionary<string, string>
+        {
+            ["ORLEANSMQ_POSTGRES"] = Conn, ["ORLEANSMQ_SILO_PORT"] = "11200", ["ORLEANSMQ_GATEWAY_PORT"] = "30200", ["ORLEANSMQ_ADVERTISED_IP"] = "10.0.0.9",
+            ["ORLEANSMQ_LISTEN_ANY"] = "true", ["ORLEANSMQ_ENVIRONMENT"] = "Production", ["ORLEANSMQ_CLUSTER_ID"] = "prod", ["ORLEANSMQ_HTTP_PORT"] = "0",
+        })
+        {
+            Environment.SetEnvironmentVariable(name, value);
+        }
+
+        var fromEnvironment = SiloSettings.Parse([]);
+        var overridden = SiloSettings.Parse(["--silo-port", "11300", "--cluster-id", "dev"]);
+        Environment.SetEnvironmentVariable("ORLEANSMQ_GATEWAY_PORT", "not-a-port");
+        var bad = Assert.Throws<SiloSettingsException>(() => SiloSettings.Parse([]));
+
+        Assert.Equal((Conn, 11200, 30200, "prod", IPAddress.Parse("10.0.0.9"), true, "Production", false, 0, true),
+            (fromEnvironment.Postgres, fromEnvironment.SiloPort, fromEnvironment.GatewayPort, fromEnvironment.ClusterId, fromEnvironment.AdvertisedIp,
+             fromEnvironment.ListenOnAnyAddress, fromEnvironment.Environment, fromEnvironment.AutoCreateTopics, fromEnvironment.HttpPort, fromEnvironment.HttpPortGiven));
+        Assert.Equal((11300, "dev"), (overridden.SiloPort, overridden.ClusterId));
+        Assert.Contains("'not-a-port' is not a port number", bad.Message);
+        Assert.Equal("ORLEANSMQ_AUTO_CREATE_TOPICS", SiloSettings.EnvironmentName("auto-create-topics"));
     }
 
     [Fact]
