@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Messaging;
 using Orleans.Serialization;
 using OrleansMQ.Queues;
 
@@ -73,7 +75,8 @@ public sealed class OrleansMQConnection : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var endpoints = await GatewayList.ResolveAsync(options.Gateways, cancellationToken).ConfigureAwait(false);
+        // Resolved once here only to fail early, with a clear error, on a name that does not resolve.
+        await GatewayList.ResolveAsync(options.Gateways, cancellationToken).ConfigureAwait(false);
         loggerFactory ??= NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<OrleansMQConnection>();
         var gateways = options.Gateways;
@@ -90,7 +93,9 @@ public sealed class OrleansMQConnection : IAsyncDisposable
             })
             .UseOrleansClient(client =>
             {
-                client.UseStaticClustering(endpoints);
+                // Names are resolved again on every gateway-list refresh, so a client follows silos whose addresses change.
+                client.Services.AddSingleton<IGatewayListProvider>(sp =>
+                    new DnsGatewayListProvider(options.Gateways, sp.GetRequiredService<IOptions<GatewayOptions>>().Value.GatewayListRefreshPeriod));
                 client.Configure<ClusterOptions>(cluster =>
                 {
                     cluster.ClusterId = options.ClusterId;
