@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OrleansMQ.Cli.Commands.Bench;
+using OrleansMQ.Cli.Commands.Cluster;
 using OrleansMQ.Cli.Commands.Delay;
 using OrleansMQ.Cli.Commands.Groups;
 using OrleansMQ.Cli.Commands.Messages;
@@ -16,6 +17,7 @@ var root = new RootCommand(
     OrleansMQ command-line tool: manage topics and consumer groups, send and consume messages, benchmark the broker.
 
     Examples:
+      orleansmq cluster
       orleansmq topic create orders --queues 8
       orleansmq topic list
       orleansmq topic status orders
@@ -39,6 +41,7 @@ var root = new RootCommand(
     GlobalOptions.Gateway,
     GlobalOptions.Verbose,
     GlobalOptions.ConnectTimeout,
+    ClusterCommands.Create(),
     TopicCommands.Create(),
     SendCommand.Create(),
     ConsumeCommand.Create(),

@@ -26,6 +26,51 @@ public sealed class AdminClient
         _grains = grains;
     }
 
+    /// <summary>
+    /// The silos of the cluster (mqadmin clusterList), active ones first; with <paramref name="includeDead"/> also those
+    /// that left or died, as long as the membership table keeps them.
+    /// </summary>
+    public Task<IReadOnlyList<SiloInfo>> ListSilosAsync(bool includeDead = false, CancellationToken cancellationToken = default) =>
+        BrokerErrors.Call(async () =>
+        {
+            var management = _grains.GetGrain<IManagementGrain>(0);
+            var hosts = await management.GetDetailedHosts(onlyActive: !includeDead).ConfigureAwait(false);
+            var active = hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloAddress).ToArray();
+            var statistics = new Dictionary<SiloAddress, SiloRuntimeStatistics>();
+            try
+            {
+                var values = await management.GetRuntimeStatistics(active).ConfigureAwait(false);
+                for (var i = 0; i < active.Length && i < values.Length; i++) statistics[active[i]] = values[i];
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Statistics are a nicety: a silo that just died must not take the membership view down with it.
+            }
+            return (IReadOnlyList<SiloInfo>)[.. hosts
+                .OrderBy(h => h.Status == SiloStatus.Active ? 0 : 1).ThenBy(h => h.SiloAddress.ToString(), StringComparer.Ordinal)
+                .Select(h =>
+                {
+                    statistics.TryGetValue(h.SiloAddress, out var s);
+                    return new SiloInfo(
+                        h.SiloAddress.ToString(),
+                        h.SiloAddress.Endpoint.ToString(),
+                        h.SiloName,
+                        h.HostName,
+                        h.Status.ToString(),
+                        h.ProxyPort > 0 ? $"{h.SiloAddress.Endpoint.Address}:{h.ProxyPort}" : null,
+                        ToUtc(h.StartTime),
+                        ToUtc(h.IAmAliveTime),
+                        s?.ActivationCount,
+                        s?.ClientCount,
+                        s?.EnvironmentStatistics.FilteredCpuUsagePercentage,
+                        s?.EnvironmentStatistics.FilteredMemoryUsageBytes,
+                        s?.IsOverloaded);
+                })];
+        }, "list the silos of the cluster", cancellationToken);
+
+    private static DateTimeOffset? ToUtc(DateTime time) =>
+        time == default ? null : new DateTimeOffset(DateTime.SpecifyKind(time, time.Kind == DateTimeKind.Unspecified ? DateTimeKind.Utc : time.Kind)).ToUniversalTime();
+
     /// <summary>Creates a topic with <paramref name="queues"/> queues (1 to <see cref="Limits.MaxQueues"/>).</summary>
     /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidArgument (queue count), TopicAlreadyExists.</exception>
     public Task<TopicConfig> CreateTopicAsync(string topic, int queues = Limits.DefaultQueues, TopicMessageType? messageType = null, CancellationToken cancellationToken = default) =>

@@ -89,47 +89,25 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
     private async Task ClusterAsync(HttpContext http)
     {
         var all = OptionalBool(http, "all") ?? false;
-        var management = grains.GetGrain<IManagementGrain>(0);
-        var hosts = await management.GetDetailedHosts(onlyActive: !all);
-        var active = hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloAddress).ToArray();
-        var statistics = new Dictionary<SiloAddress, SiloRuntimeStatistics>();
-        try
+        var self = silo.SiloAddress.ToString();
+        var silos = (await _admin.ListSilosAsync(includeDead: all, http.RequestAborted)).Select(s => new
         {
-            var values = await management.GetRuntimeStatistics(active);
-            for (var i = 0; i < active.Length && i < values.Length; i++) statistics[active[i]] = values[i];
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Statistics are a nicety: a silo that just died must not take the membership view down with it.
-        }
-        var silos = hosts
-            .OrderBy(h => h.Status == SiloStatus.Active ? 0 : 1).ThenBy(h => h.SiloAddress.ToString(), StringComparer.Ordinal)
-            .Select(h =>
-            {
-                statistics.TryGetValue(h.SiloAddress, out var s);
-                return new
-                {
-                    address = h.SiloAddress.Endpoint.ToString(),
-                    siloName = h.SiloName,
-                    hostName = h.HostName,
-                    status = h.Status.ToString(),
-                    gateway = h.ProxyPort > 0 ? $"{h.SiloAddress.Endpoint.Address}:{h.ProxyPort}" : null,
-                    startTime = ToUtc(h.StartTime),
-                    iAmAliveTime = ToUtc(h.IAmAliveTime),
-                    self = h.SiloAddress.Equals(silo.SiloAddress),
-                    activations = s?.ActivationCount,
-                    clients = s?.ClientCount,
-                    cpuUsagePercent = s?.EnvironmentStatistics.FilteredCpuUsagePercentage,
-                    memoryUsageBytes = s?.EnvironmentStatistics.FilteredMemoryUsageBytes,
-                    overloaded = s?.IsOverloaded,
-                };
-            })
-            .ToList();
+            address = s.Address,
+            siloName = s.SiloName,
+            hostName = s.HostName,
+            status = s.Status,
+            gateway = s.Gateway,
+            startTime = s.StartTime,
+            iAmAliveTime = s.IAmAliveTime,
+            self = s.Silo == self,
+            activations = s.Activations,
+            clients = s.Clients,
+            cpuUsagePercent = s.CpuUsagePercent,
+            memoryUsageBytes = s.MemoryUsageBytes,
+            overloaded = s.Overloaded,
+        }).ToList();
         await OkAsync(http, new { clusterId = silo.ClusterId, self = silo.SiloAddress.Endpoint.ToString(), consoleUrl = consoleUrl(), silos });
     }
-
-    private static DateTimeOffset? ToUtc(DateTime time) =>
-        time == default ? null : new DateTimeOffset(DateTime.SpecifyKind(time, time.Kind == DateTimeKind.Unspecified ? DateTimeKind.Utc : time.Kind)).ToUniversalTime();
 
     // ---- topics -----------------------------------------------------------------------------------
 

@@ -34,6 +34,21 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
     }
 
     [Fact]
+    public async Task Cluster_lists_the_running_silo_with_its_gateway_as_a_table_and_as_json()
+    {
+        var table = await fixture.CliAsync("cluster");
+        var json = await fixture.CliAsync("cluster", "--json");
+
+        AssertOk(table);
+        Assert.Contains(table.StdoutLines, l => l.Contains($" {fixture.Silo.Gateway} ", StringComparison.Ordinal) && l.Contains(" Active ", StringComparison.Ordinal));
+        AssertOk(json);
+        var silo = Assert.Single(json.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement),
+            e => e.GetProperty("gateway").GetString() == fixture.Silo.Gateway && e.GetProperty("status").GetString() == "Active");
+        Assert.Equal($"127.0.0.1:{fixture.Silo.SiloPort}", silo.GetProperty("address").GetString());
+        Assert.True(silo.GetProperty("activations").GetInt32() > 0);
+    }
+
+    [Fact]
     public async Task Topic_create_keeps_the_retention_asked_for_and_refuses_one_under_an_hour()
     {
         var topic = UniqueName("cli-retention");
