@@ -34,6 +34,12 @@ public sealed class BrokerOptions
     /// <summary>Messages each queue grain keeps in memory for hot reads.</summary>
     public int TailCacheMessages { get; set; } = 4096;
 
+    /// <summary>
+    /// Bytes each queue grain may keep of rows a catch-up pull read from Postgres ahead of the reader (up to 256 rows per
+    /// read, two reader positions). 0 reads exactly what each pull asks for.
+    /// </summary>
+    public long ReadAheadBytes { get; set; } = 512 * 1024;
+
     /// <summary>Longest a pull may wait for new messages; stays under Orleans' 30 s call timeout.</summary>
     public TimeSpan MaxPullSuspend { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -26,6 +26,7 @@ public static class SiloBuilderExtensions
             .Validate(o => o.MaxBodyBytes >= 1 && o.MaxBatchBytes >= o.MaxBodyBytes, "OrleansMQ:MaxBodyBytes must be positive and not above MaxBatchBytes")
             .Validate(o => o.CommitConcurrency is >= 1 and <= 64, "OrleansMQ:CommitConcurrency must be 1 to 64")
             .Validate(o => o.TailCacheMessages >= 0, "OrleansMQ:TailCacheMessages must not be negative")
+            .Validate(o => o.ReadAheadBytes >= 0, "OrleansMQ:ReadAheadBytes must not be negative")
             .Validate(o => o.MaxRowsPerCommit >= 1, "OrleansMQ:MaxRowsPerCommit must be positive")
             .Validate(o => o.MaxPullSuspend > TimeSpan.Zero && o.MaxPullSuspend < TimeSpan.FromSeconds(30), "OrleansMQ:MaxPullSuspend must be between 0 and Orleans' 30 s call timeout")
             .Validate(o => o.OffsetFlushInterval > TimeSpan.Zero && o.ConsumerExpiry > TimeSpan.Zero, "OrleansMQ:OffsetFlushInterval and ConsumerExpiry must be positive")

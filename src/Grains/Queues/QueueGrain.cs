@@ -41,6 +41,7 @@ internal sealed partial class QueueGrain(
 
     private readonly BrokerOptions _options = options.Value;
     private readonly TailCache _tail = new(options.Value.TailCacheMessages);
+    private readonly ReadAhead _readAhead = new(options.Value.ReadAheadBytes);
     private readonly Dictionary<string, long> _committed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirtyGroups = new(StringComparer.Ordinal);
     private readonly Dictionary<(ExpressionType, string), MessageFilter> _filters = [];
@@ -221,7 +222,8 @@ internal sealed partial class QueueGrain(
             var want = filter.MatchesAll ? request.MaxMessages - found.Count : Math.Max(request.MaxMessages, 64);
             var chunk = _tail.Covers(next)
                 ? _tail.Read(next, want)
-                : await messages.ReadAsync(_topic, _queueId, next, want);
+                : _readAhead.TryRead(next, want)
+                  ?? _readAhead.Keep(await messages.ReadAsync(_topic, _queueId, next, _readAhead.ReadSize(want)), want);
             if (chunk.Count == 0)
             {
                 // Below the stored range (removed by retention or a topic reset): jump to what is there.
@@ -272,6 +274,7 @@ internal sealed partial class QueueGrain(
     {
         // Never past the end: the sweep keeps each queue's newest message, so this only moves the start.
         _minOffset = Math.Clamp(minOffset, _minOffset, _nextOffset);
+        _readAhead.Clear();
         return Task.CompletedTask;
     }
 
@@ -286,6 +289,7 @@ internal sealed partial class QueueGrain(
         _committed.Clear();
         _dirtyGroups.Clear();
         _tail.Clear();
+        _readAhead.Clear();
         _newMessages.TrySetResult();
         DeactivateOnIdle();
     }
@@ -362,6 +366,7 @@ internal sealed partial class QueueGrain(
         _nextOffset = bounds.NextOffset;
         _lastStoredAt = bounds.LastStoredAt;
         _tail.Clear();
+        _readAhead.Clear();
     }
 
     private async Task TryReloadBoundsAsync()

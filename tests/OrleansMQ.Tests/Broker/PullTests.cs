@@ -202,6 +202,44 @@ public sealed class PullTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Readers_at_different_positions_of_a_backlog_each_get_every_message_once_in_order()
+    {
+        // Read-ahead keeps two reader positions per queue; three readers taking small pulls in turn evict each
+        // other's windows and must still see exactly the stored sequence.
+        var topic = await _grains.CreateTopicAsync("pull-readahead", queues: 1);
+        var queue = _grains.Queue(topic, 0);
+        var count = TestSiloConfigurator.TailCacheMessages * 4;
+        var sent = new List<MessageData>();
+        for (var call = 0; call < count / 16; call++)
+        {
+            var batch = Enumerable.Range(0, 16).Select(i => Message($"r{call * 16 + i}")).ToArray();
+            await queue.Append(new AppendRequest(batch));
+            sent.AddRange(batch);
+        }
+        var readers = new[] { (Group: "ra-1", Max: 7), (Group: "ra-2", Max: 5), (Group: "ra-3", Max: 11) };
+        var offsets = new long[] { 0, 40, 3 };
+        var pulled = readers.Select(_ => new List<MessageExt>()).ToArray();
+
+        while (offsets.Any(o => o < count))
+        {
+            for (var r = 0; r < readers.Length; r++)
+            {
+                if (offsets[r] >= count) continue;
+                var page = await queue.Pull(new PullRequest(readers[r].Group, offsets[r], MaxMessages: readers[r].Max));
+                Assert.Equal(PullStatus.Found, page.Status);
+                Assert.InRange(page.Messages.Count, 1, readers[r].Max);
+                pulled[r].AddRange(page.Messages);
+                offsets[r] = page.NextBeginOffset;
+            }
+        }
+
+        Assert.Equal(sent.Select(m => m.MsgId), pulled[0].Select(m => m.MsgId));
+        Assert.Equal(sent.Skip(40).Select(m => m.MsgId), pulled[1].Select(m => m.MsgId));
+        Assert.Equal(sent.Skip(3).Select(m => m.MsgId), pulled[2].Select(m => m.MsgId));
+        Assert.Equal(Enumerable.Range(0, count).Select(o => (long)o), pulled[0].Select(m => m.QueueOffset));
+    }
+
+    [Fact]
     public async Task A_message_reads_back_the_same_from_the_tail_cache_and_from_Postgres()
     {
         var topic = await _grains.CreateTopicAsync("pull-same", queues: 1);
