@@ -110,7 +110,9 @@
   async function api(method, path, body) {
     let response;
     try {
-      response = await fetch('api/' + path, {
+      // Relative to the page without its user info: a page opened as http://user:password@host/ would make the
+      // browser refuse a URL carrying those credentials; the login itself is sent from the browser's cache.
+      response = await fetch(new URL('api/' + path, window.location.origin + window.location.pathname), {
         method,
         headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
