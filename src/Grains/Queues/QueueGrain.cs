@@ -223,7 +223,8 @@ internal sealed partial class QueueGrain(
             var chunk = _tail.Covers(next)
                 ? _tail.Read(next, want)
                 : _readAhead.TryRead(next, want)
-                  ?? _readAhead.Keep(await messages.ReadAsync(_topic, _queueId, next, _readAhead.ReadSize(want)), want);
+                  // Never past what this grain knows committed: a flush in flight may already be visible in Postgres.
+                  ?? _readAhead.Keep(await messages.ReadAsync(_topic, _queueId, next, (int)Math.Min(_readAhead.ReadSize(want), _nextOffset - next)), want);
             if (chunk.Count == 0)
             {
                 // Below the stored range (removed by retention or a topic reset): jump to what is there.
