@@ -9,7 +9,11 @@ public sealed class OrleansMQConnectionOptions
     /// <summary>The cluster and service id the silo uses by default.</summary>
     public const string DefaultClusterId = "orleansmq";
 
-    /// <summary>Silo gateways, comma-separated <c>host:port</c> entries. Default <c>127.0.0.1:30000</c>.</summary>
+    /// <summary>
+    /// Silo gateways, comma-separated <c>host:port</c> entries. Default <c>127.0.0.1:30000</c>. Host names are resolved at
+    /// connect and again on every gateway-list refresh (one minute), so a name that follows the silos (a Kubernetes
+    /// headless Service) keeps a long-lived connection pointed at the live ones.
+    /// </summary>
     public string Gateways { get; set; } = DefaultGateways;
 
     /// <summary>The Orleans cluster id; must match the silo's. Default <c>orleansmq</c>.</summary>
