@@ -11,13 +11,16 @@ namespace OrleansMQ.Silo.Dashboard;
 /// </summary>
 internal static class HealthEndpoints
 {
+    private const string Liveness = "/healthz";
+    private const string Readiness = "/readyz";
+
     /// <summary>Whether a request is for a probe, which answers without a login.</summary>
-    public static bool IsProbe(PathString path) => path.Equals("/healthz") || path.Equals("/readyz");
+    public static bool IsProbe(PathString path) => path.Equals(Liveness) || path.Equals(Readiness);
 
     public static void Map(WebApplication app, ISiloStatusOracle membership)
     {
-        app.MapGet("/healthz", () => Results.Json(new HealthAnswer("alive", membership.CurrentStatus.ToString(), membership.SiloAddress.ToString()), DashboardApi.Json));
-        app.MapGet("/readyz", () =>
+        app.MapGet(Liveness, () => Results.Json(new HealthAnswer("alive", membership.CurrentStatus.ToString(), membership.SiloAddress.ToString()), DashboardApi.Json));
+        app.MapGet(Readiness, () =>
         {
             var status = membership.CurrentStatus;
             var answer = new HealthAnswer(status == SiloStatus.Active ? "ready" : "not ready", status.ToString(), membership.SiloAddress.ToString());
