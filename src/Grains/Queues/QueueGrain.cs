@@ -206,7 +206,9 @@ internal sealed partial class QueueGrain(
         if (offset == _nextOffset && request.SuspendTimeout > TimeSpan.Zero)
         {
             var timeout = request.SuspendTimeout < _options.MaxPullSuspend ? request.SuspendTimeout : _options.MaxPullSuspend;
-            await Task.WhenAny(_newMessages.Task, Task.Delay(timeout));
+            // WaitAsync drops its timer once the signal fires; a Task.Delay raced against it would stay queued for the
+            // whole timeout after every answered pull (tens of thousands of live timers under load).
+            await _newMessages.Task.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
         }
         if (offset >= _nextOffset)
         {
