@@ -151,6 +151,30 @@ public sealed class PullTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Answered_long_polls_leave_no_timer_behind()
+    {
+        // A parked pull's suspend timer must go when the pull is answered. One left to run out its whole
+        // suspend time per answered pull adds up to tens of thousands of live timers on a busy silo.
+        const int pulls = 1000;
+        var topic = await _grains.CreateTopicAsync("pull-timers", queues: 1);
+        var queue = _grains.Queue(topic, 0);
+        var before = Timer.ActiveCount;
+        var parked = Enumerable.Range(0, pulls)
+            .Select(i => queue.Pull(new PullRequest($"timers-{i}", 0, SuspendTimeout: TimeSpan.FromSeconds(30))))
+            .ToArray();
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.DoesNotContain(parked, p => p.IsCompleted);
+
+        await queue.Append(Batch(Message("wake"))).WaitAsync(HangGuard);
+        var results = await Task.WhenAll(parked).WaitAsync(HangGuard);
+
+        Assert.All(results, r => Assert.Equal(PullStatus.Found, r.Status));
+        // Other tests run beside this one and keep timers of their own, so only a count near the number of pulls fails.
+        var left = Timer.ActiveCount - before;
+        Assert.True(left < pulls / 4, $"{left} more timers are live after {pulls} answered long polls");
+    }
+
+    [Fact]
     public async Task Pull_outside_the_queue_is_OffsetIllegal_with_the_corrected_offset()
     {
         var topic = await _grains.CreateTopicAsync("pull-illegal", queues: 1);
