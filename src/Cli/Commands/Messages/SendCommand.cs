@@ -44,7 +44,7 @@ internal static class SendCommand
             Description = "Number of messages to send, one after the other",
             DefaultValueFactory = _ => 1,
         };
-        var messageGroup = new Option<string>("--message-group", "-g")
+        var messageGroup = new Option<string>("--message-group")
         {
             Description = $"Message group of an ordered message: messages of one group go to one queue and are consumed in send order; '{SequencePlaceholder}' is replaced as in --body",
             HelpName = "group",
