@@ -97,6 +97,21 @@ public sealed class AdminClient
         return BrokerErrors.Call(() => Topic(config.Name).Create(config), $"create topic '{config.Name}'", cancellationToken);
     }
 
+    /// <summary>
+    /// Changes a topic's queue count (it may only grow), permission, message type or retention (mqadmin updateTopic and
+    /// updateTopicPerm); settings left null stay as they are. Producers and consumers see new queues at their next route
+    /// refresh (<see cref="ProducerOptions.RouteRefreshInterval"/>, <see cref="ConsumerOptions.RebalanceInterval"/>).
+    /// </summary>
+    /// <returns>The topic's configuration after the update.</returns>
+    /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidArgument (a bad value, or fewer queues than the topic has), TopicNotFound, TopicDeleted.</exception>
+    public Task<TopicConfig> UpdateTopicAsync(string topic, TopicUpdate update, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        Names.CheckTopic(topic);
+        update.CheckValues();
+        return BrokerErrors.Call(() => Topic(topic).Update(update), $"update topic '{topic}'", cancellationToken);
+    }
+
     /// <summary>Deletes a topic with its messages and consumer offsets. Retry and dead-letter topics of a group may be deleted too.</summary>
     public Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
     {

@@ -297,6 +297,16 @@ internal sealed partial class QueueGrain(
         DeactivateOnIdle();
     }
 
+    public Task OnTopicUpdated(TopicConfig config)
+    {
+        // Only a live topic is updated; a late call after a delete must not bring the topic back to life here.
+        if (_topicRecord is { IsDeleted: false } record)
+        {
+            _topicRecord = record with { Config = config };
+        }
+        return Task.CompletedTask;
+    }
+
     /// <summary>The topic's config, re-read when this activation has not seen it live (created or revived since).</summary>
     private async Task<TopicConfig> RequireTopicAsync()
     {

@@ -42,6 +42,22 @@ internal sealed class PostgresTopicStore(NpgsqlDataSource dataSource) : ITopicSt
         await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
     }
 
+    public async Task<bool> UpdateAsync(TopicConfig config, CancellationToken cancellationToken = default)
+    {
+        // The queue-count guard keeps a topic from shrinking even if two updates race from different callers.
+        await using var cmd = dataSource.CreateCommand(
+            """
+            UPDATE omq_topic SET queues = $2, permission = $3, message_type = $4, retention_hours = $5
+            WHERE name = $1 AND deleted_at IS NULL AND queues <= $2
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = config.Name });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.Queues });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.Permission });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.MessageType });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.RetentionHours });
+        return await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken)) == 1;
+    }
+
     public async Task EnsureAsync(TopicConfig config, CancellationToken cancellationToken = default)
     {
         await using var cmd = dataSource.CreateCommand(

@@ -89,6 +89,9 @@ internal interface ITopicStore
 
     Task MarkDeletedAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>Writes a live topic's new settings. Returns false when no live topic of that name has at most that many queues.</summary>
+    Task<bool> UpdateAsync(TopicConfig config, CancellationToken cancellationToken = default);
+
     /// <summary>Creates (or revives) a broker-owned topic, or grows its queue count to at least <paramref name="config"/>'s.</summary>
     Task EnsureAsync(TopicConfig config, CancellationToken cancellationToken = default);
 

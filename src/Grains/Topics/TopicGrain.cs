@@ -95,6 +95,39 @@ internal sealed partial class TopicGrain(
         return new TopicRoute(config.Name, config.Queues, config.Permission, config.MessageType);
     }
 
+    public async Task<TopicConfig> Update(TopicUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        CheckName();
+        update.CheckValues();
+        var current = RequireLive();
+        if (update.Queues < current.Queues)
+        {
+            throw new MQException(MQErrorCode.InvalidArgument,
+                $"topic '{Name}' has {current.Queues} queues and cannot shrink to {update.Queues}: its queues hold messages and consumer offsets");
+        }
+        var updated = current with
+        {
+            Queues = update.Queues ?? current.Queues,
+            Permission = update.Permission ?? current.Permission,
+            MessageType = update.MessageType ?? current.MessageType,
+            RetentionHours = update.RetentionHours ?? current.RetentionHours,
+        };
+        if (!await topics.UpdateAsync(updated))
+        {
+            // Changed behind this activation (deleted, or grown by hand): report what is stored now.
+            _record = await topics.GetAsync(Name);
+            var stored = RequireLive();
+            throw new MQException(MQErrorCode.InvalidArgument, $"topic '{Name}' now has {stored.Queues} queues; it was not updated");
+        }
+        _record = await topics.GetAsync(Name);
+        var config = RequireLive();
+        // The queues that existed before cache the config for their permission and message type checks; new ones read it on activation.
+        await Task.WhenAll(Enumerable.Range(0, current.Queues).Select(q => GrainFactory.GetGrain<IQueueGrain>(q, Name).OnTopicUpdated(config)));
+        LogUpdated(Name, config.Queues, config.Permission, config.MessageType, config.RetentionHours);
+        return config;
+    }
+
     public async Task Delete()
     {
         var config = RequireLive();
@@ -126,6 +159,9 @@ internal sealed partial class TopicGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Broker topic {Topic} ready with {Queues} queues")]
     private partial void LogSystemTopicEnsured(string topic, int queues);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} updated: {Queues} queues, permission {Permission}, type {MessageType}, retention {RetentionHours} h")]
+    private partial void LogUpdated(string topic, int queues, TopicPermission permission, TopicMessageType messageType, int retentionHours);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} deleted with its messages and offsets")]
     private partial void LogDeleted(string topic);

@@ -30,4 +30,7 @@ public interface IQueueGrain : IGrainWithIntegerCompoundKey
 
     /// <summary>Called by the topic grain when the topic is deleted: refuse further work and drop the activation.</summary>
     Task OnTopicDeleted();
+
+    /// <summary>Called by the topic grain after an update, so the permission and message type checks use the new config.</summary>
+    Task OnTopicUpdated(Topics.TopicConfig config);
 }

@@ -18,6 +18,12 @@ public interface ITopicGrain : IGrainWithStringKey
     /// </summary>
     Task<TopicRoute> GetRoute(bool autoCreate);
 
+    /// <summary>
+    /// Changes a live client topic's queue count (grow only), permission, message type or retention, and returns the new
+    /// config. Producers and consumers see new queues at their next route refresh.
+    /// </summary>
+    Task<TopicConfig> Update(TopicUpdate update);
+
     /// <summary>Deletes the topic, its messages and its consumer offsets. Later sends get TopicDeleted.</summary>
     Task Delete();
 

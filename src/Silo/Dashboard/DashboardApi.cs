@@ -50,6 +50,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         app.MapGet("/api/topics", ListTopicsAsync);
         app.MapPost("/api/topics", CreateTopicAsync);
         app.MapGet("/api/topics/{topic}", TopicAsync);
+        app.MapPatch("/api/topics/{topic}", UpdateTopicAsync);
         app.MapDelete("/api/topics/{topic}", DeleteTopicAsync);
         app.MapGet("/api/topics/{topic}/groups", TopicGroupsAsync);
 
@@ -159,6 +160,20 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
             lastStoredAt = queues.Max(q => q.LastStoredAt),
             queues = queues.Select(q => new { queueId = q.QueueId, minOffset = q.MinOffset, maxOffset = q.MaxOffset, lastStoredAt = q.LastStoredAt }),
         });
+    }
+
+    private async Task UpdateTopicAsync(HttpContext http)
+    {
+        var topic = Route(http, "topic");
+        var request = await ReadAsync<UpdateTopicRequest>(http);
+        var update = new TopicUpdate(
+            request.Queues,
+            request.Permission is null ? null : ParseEnum<TopicPermission>(request.Permission, "permission"),
+            request.MessageType is null ? null : ParseEnum<TopicMessageType>(request.MessageType, "messageType"),
+            request.RetentionHours);
+        var updated = await _admin.UpdateTopicAsync(topic, update, http.RequestAborted);
+        LogAction(http, $"updated topic '{topic}': {updated.Queues} queues, permission {updated.Permission}, type {updated.MessageType}, retention {updated.RetentionHours} h");
+        await OkAsync(http, TopicView(updated));
     }
 
     private async Task DeleteTopicAsync(HttpContext http)

@@ -54,6 +54,81 @@ public sealed class TopicTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Update_grows_the_queues_and_changes_retention_and_type_keeping_every_message()
+    {
+        var name = await _grains.CreateTopicAsync("topic-update", queues: 2);
+        await _grains.Queue(name, 0).AppendAsync(3);
+        await _grains.Queue(name, 1).AppendAsync(2);
+        await _grains.Queue(name, 0).CommitOffset("group-update", 2, flush: true);
+
+        var updated = await _grains.Topic(name).Update(new TopicUpdate(Queues: 4, RetentionHours: 12, MessageType: TopicMessageType.Fifo));
+
+        Assert.Equal((4, TopicPermission.ReadWrite, TopicMessageType.Fifo, 12), (updated.Queues, updated.Permission, updated.MessageType, updated.RetentionHours));
+        Assert.Equal((4, 6, (int)TopicMessageType.Fifo, 12), await _db.ReadTopicRowAsync(name));
+        Assert.Equal(new TopicRoute(name, 4, TopicPermission.ReadWrite, TopicMessageType.Fifo), await _grains.Topic(name).GetRoute(autoCreate: false));
+        Assert.Equal([3L, 2L, 0L, 0L], (await _grains.Topic(name).GetStatus()).Select(q => q.MaxOffset));
+        Assert.Equal(2, await _grains.Queue(name, 0).GetCommittedOffset("group-update"));
+        var fresh = await _grains.Queue(name, 3).Append(Batch(Message("in a new queue")));
+        Assert.Equal(0, fresh.FirstOffset);
+        Assert.Equal(6, await _db.CountMessagesAsync(name));
+    }
+
+    [Fact]
+    public async Task Read_only_topic_refuses_sends_but_serves_pulls_until_made_writable_again()
+    {
+        var name = await _grains.CreateTopicAsync("topic-perm", queues: 1);
+        var queue = _grains.Queue(name, 0);
+        await queue.AppendAsync(2);
+
+        await _grains.Topic(name).Update(new TopicUpdate(Permission: TopicPermission.Read));
+
+        var refused = await Assert.ThrowsAsync<MQException>(() => queue.Append(Batch(Message("while read-only"))));
+        Assert.Equal(MQErrorCode.InvalidArgument, refused.Code);
+        Assert.Contains("not writable", refused.Message);
+        Assert.Equal(2, (await queue.Pull(new PullRequest("group-perm", 0))).Messages.Count);
+        Assert.Equal(2, await _db.CountMessagesAsync(name));
+
+        await _grains.Topic(name).Update(new TopicUpdate(Permission: TopicPermission.ReadWrite));
+        Assert.Equal(2, (await queue.Append(Batch(Message("writable again")))).FirstOffset);
+    }
+
+    [Theory]
+    [InlineData(1, null, null, "cannot shrink")]
+    [InlineData(0, null, null, "out of range")]
+    [InlineData(null, 0, null, "not one of 2")]
+    [InlineData(null, 1, null, "not one of 2")]
+    [InlineData(null, null, 0, "at least 1 hour")]
+    [InlineData(null, null, null, "changes nothing")]
+    public async Task Update_with_a_bad_value_is_refused_and_changes_nothing(int? queues, int? permission, int? retentionHours, string rule)
+    {
+        var name = await _grains.CreateTopicAsync("topic-update-bad", queues: 2);
+        await _grains.Queue(name, 1).AppendAsync(1);
+
+        var e = await Assert.ThrowsAsync<MQException>(() =>
+            _grains.Topic(name).Update(new TopicUpdate(queues, (TopicPermission?)permission, RetentionHours: retentionHours)));
+
+        Assert.Equal(MQErrorCode.InvalidArgument, e.Code);
+        Assert.Contains(rule, e.Message);
+        Assert.Equal((2, 6, 0, 72), await _db.ReadTopicRowAsync(name));
+        Assert.Equal(1, await _db.CountMessagesAsync(name));
+    }
+
+    [Fact]
+    public async Task Update_of_an_unknown_deleted_or_broker_topic_is_refused()
+    {
+        var unknown = await Assert.ThrowsAsync<MQException>(() => _grains.Topic(UniqueName("topic-update-none")).Update(new TopicUpdate(Queues: 8)));
+        Assert.Equal(MQErrorCode.TopicNotFound, unknown.Code);
+
+        var name = await _grains.CreateTopicAsync("topic-update-deleted", queues: 1);
+        await _grains.Topic(name).Delete();
+        var deleted = await Assert.ThrowsAsync<MQException>(() => _grains.Topic(name).Update(new TopicUpdate(Queues: 8)));
+        Assert.Equal(MQErrorCode.TopicDeleted, deleted.Code);
+
+        var system = await Assert.ThrowsAsync<MQException>(() => _grains.Topic("%RETRY%topic-update-group").Update(new TopicUpdate(Queues: 8)));
+        Assert.Equal(MQErrorCode.ReservedName, system.Code);
+    }
+
+    [Fact]
     public async Task Route_with_autoCreate_creates_an_unknown_topic_with_4_queues()
     {
         var name = UniqueName("topic-auto");

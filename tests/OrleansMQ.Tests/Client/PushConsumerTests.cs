@@ -5,6 +5,7 @@ using OrleansMQ.Messages;
 using OrleansMQ.Queues;
 using OrleansMQ.Retry;
 using OrleansMQ.Tests.Infrastructure;
+using OrleansMQ.Topics;
 using Xunit.Abstractions;
 using static OrleansMQ.Tests.Infrastructure.TestData;
 
@@ -96,6 +97,29 @@ public sealed class PushConsumerTests(BrokerClusterFixture fixture, ITestOutputH
         Assert.Equal([0, 1, 2, 3], Ids(consumer));
         Assert.Equal(sent.Select(s => s.MsgId).Order(), received.All.Select(r => r.Message.MsgId).Order());
         Assert.All(received.All, r => Assert.Equal(0, r.Message.ReconsumeTimes));
+    }
+
+    [Fact]
+    public async Task Queues_added_to_a_topic_reach_a_running_producer_and_consumer()
+    {
+        var topic = await CreateTopicAsync("pc-grow", 2);
+        var received = new Received();
+        await using var consumer = StartConsumer(Options(UniqueName("g")), topic, received);
+        await consumer.StartAsync();
+        await WaitForAsync(() => Ids(consumer).SequenceEqual([0, 1]), "the two queues assigned");
+        await using var producer = new Producer(_grains, new ProducerOptions { RouteRefreshInterval = TimeSpan.FromMilliseconds(300) });
+        var sent = new List<SendResult> { await producer.SendAsync(new Message(topic, "before")) };
+
+        await _admin.UpdateTopicAsync(topic, new TopicUpdate(Queues: 4));
+
+        await WaitForAsync(() => Ids(consumer).SequenceEqual([0, 1, 2, 3]), "the new queues assigned at the next rebalance");
+        await Eventually.PollAsync(async () =>
+        {
+            sent.Add(await producer.SendAsync(new Message(topic, $"after {sent.Count}")));
+            return sent[^1].Queue.QueueId;
+        }, queueId => queueId >= 2, Guard, "a send to a new queue after the producer's route refresh");
+        await WaitForAsync(() => received.Count >= sent.Count, $"all {sent.Count} messages");
+        Assert.Equal(sent.Select(s => s.MsgId).Order(), received.All.Select(r => r.Message.MsgId).Order());
     }
 
     [Fact]

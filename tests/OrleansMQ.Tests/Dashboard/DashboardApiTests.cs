@@ -11,6 +11,7 @@ using OrleansMQ.Queues;
 using OrleansMQ.Retry;
 using OrleansMQ.Silo;
 using OrleansMQ.Silo.Dashboard;
+using OrleansMQ.Topics;
 using OrleansMQ.Transactions;
 using OrleansMQ.Tests.Infrastructure;
 using static OrleansMQ.Tests.Infrastructure.TestData;
@@ -91,6 +92,28 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("TopicNotFound", (await DashboardTesting.ErrorOf(gone)).Code);
         Assert.DoesNotContain((await GetJsonAsync("/api/topics")).EnumerateArray(), t => t.GetProperty("name").GetString() == topic);
+    }
+
+    [Fact]
+    public async Task A_topic_is_changed_by_PATCH_and_a_shrink_or_bad_value_is_a_typed_400_that_changes_nothing()
+    {
+        var topic = await _grains.CreateTopicAsync("api-update", queues: 2);
+
+        var grown = await _http.PatchAsJsonAsync($"/api/topics/{topic}", new { queues = 4, permission = "Read", retentionHours = 6 });
+        var shrink = await _http.PatchAsJsonAsync($"/api/topics/{topic}", new { queues = 3 });
+        var badPerm = await _http.PatchAsJsonAsync($"/api/topics/{topic}", new { permission = "Everything" });
+        var unknown = await _http.PatchAsJsonAsync($"/api/topics/{UniqueName("api-update-none")}", new { queues = 4 });
+
+        Assert.Equal(HttpStatusCode.OK, grown.StatusCode);
+        var view = JsonDocument.Parse(await grown.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal((4, "Read", 4, 6), (view.GetProperty("queues").GetInt32(), view.GetProperty("permission").GetString(),
+            view.GetProperty("perm").GetInt32(), view.GetProperty("retentionHours").GetInt32()));
+        Assert.Equal(HttpStatusCode.BadRequest, shrink.StatusCode);
+        Assert.Equal("InvalidArgument", (await DashboardTesting.ErrorOf(shrink)).Code);
+        Assert.Equal(HttpStatusCode.BadRequest, badPerm.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        var stored = (await _grains.Topic(topic).GetConfig())!;
+        Assert.Equal((4, TopicPermission.Read, 6), (stored.Queues, stored.Permission, stored.RetentionHours));
     }
 
     [Theory]

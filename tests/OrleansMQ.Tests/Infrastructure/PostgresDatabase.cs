@@ -147,6 +147,15 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public Task<long> CountTopicRowsAsync(string topic) =>
         ScalarAsync("SELECT count(*) FROM omq_topic WHERE name = $1", topic);
 
+    /// <summary>A topic's stored queue count, permission, message type and retention, or null.</summary>
+    public async Task<(int Queues, int Permission, int MessageType, int RetentionHours)?> ReadTopicRowAsync(string topic)
+    {
+        await using var cmd = DataSource.CreateCommand("SELECT queues, permission, message_type, retention_hours FROM omq_topic WHERE name = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3)) : null;
+    }
+
     /// <summary>Sets a group's orderly lock horizon, as an earlier activation of its grain would have left it.</summary>
     public async Task SetLockHorizonAsync(string group, DateTimeOffset horizon)
     {

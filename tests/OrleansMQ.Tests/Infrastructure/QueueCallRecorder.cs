@@ -94,5 +94,7 @@ public sealed class QueueCallRecorder(IGrainFactory inner) : IGrainFactory
         public Task OnMessagesExpired(long minOffset) => inner.OnMessagesExpired(minOffset);
 
         public Task OnTopicDeleted() => inner.OnTopicDeleted();
+
+        public Task OnTopicUpdated(Topics.TopicConfig config) => inner.OnTopicUpdated(config);
     }
 }

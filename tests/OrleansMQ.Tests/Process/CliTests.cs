@@ -65,6 +65,31 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
     }
 
     [Fact]
+    public async Task Topic_update_grows_the_queues_and_a_read_only_topic_refuses_sends_until_writable_again()
+    {
+        var topic = UniqueName("cli-update");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
+
+        var grown = await fixture.CliAsync("topic", "update", topic, "--queues", "4", "--perm", "r");
+        var refusedSend = await fixture.CliAsync("send", topic, "--body", "while read-only");
+        var refusedShrink = await fixture.CliAsync("topic", "update", topic, "--queues", "3");
+        var writable = await fixture.CliAsync("topic", "update", topic, "--perm", "rw");
+        var sent = await fixture.CliAsync("send", topic, "--body", "writable again");
+        var status = await fixture.CliAsync("topic", "status", topic);
+
+        AssertOk(grown);
+        Assert.Equal($"updated topic {topic}: 4 queues, type normal, perm R, retention 72 h", Assert.Single(grown.StdoutLines));
+        Assert.Equal(2, refusedSend.ExitCode);
+        Assert.Contains("not writable", refusedSend.Stderr);
+        Assert.Equal(2, refusedShrink.ExitCode);
+        Assert.Contains("has 4 queues and cannot shrink to 3", refusedShrink.Stderr);
+        AssertOk(writable);
+        AssertOk(sent);
+        AssertOk(status);
+        Assert.Contains("total: 1 message(s) in 4 queue(s)", status.Stdout);
+    }
+
+    [Fact]
     public async Task Consume_prints_what_send_stored_exactly_once_and_leaves_the_group_without_lag()
     {
         var topic = UniqueName("cli-msg");

@@ -6,12 +6,13 @@ using OrleansMQ.Validation;
 
 namespace OrleansMQ.Cli.Commands.Topics;
 
-/// <summary><c>orleansmq topic create | list | status | delete</c>: mqadmin's updateTopic, topicList, topicStatus, deleteTopic.</summary>
+/// <summary><c>orleansmq topic create | update | list | status | delete</c>: mqadmin's updateTopic, updateTopicPerm, topicList, topicStatus, deleteTopic.</summary>
 internal static class TopicCommands
 {
-    public static Command Create() => new("topic", "Create, list, inspect and delete topics")
+    public static Command Create() => new("topic", "Create, update, list, inspect and delete topics")
     {
         CreateTopic(),
+        UpdateTopic(),
         ListTopics(),
         TopicStatus(),
         DeleteTopic(),
@@ -39,7 +40,7 @@ internal static class TopicCommands
             DefaultValueFactory = _ => 72,
         };
 
-        var command = new Command("create", "Create a topic (mqadmin updateTopic)") { name, queues, type, retention };
+        var command = new Command("create", "Create a topic (mqadmin updateTopic for a new topic); 'topic update' changes one") { name, queues, type, retention };
         command.SetBrokerAction(parse => Names.CheckTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
         {
             var topic = parse.GetRequiredValue(name);
@@ -48,12 +49,69 @@ internal static class TopicCommands
             var admin = connection.CreateAdminClient();
             var config = await admin.CreateTopicAsync(
                 new TopicConfig(topic, queueCount, MessageType: messageType, RetentionHours: parse.GetValue(retention)), cancellationToken);
-            Output.Line($"created topic {config.Name}: {config.Queues} queues, type {TypeName(config.MessageType)}, perm {PermissionName(config.Permission)}, " +
-                        $"retention {config.RetentionHours} h");
+            Output.Line($"created topic {Describe(config)}");
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    private static Command UpdateTopic()
+    {
+        var name = TopicName("Topic name");
+        var queues = new Option<int?>("--queues", "-q")
+        {
+            Description = $"New number of queues, up to {Limits.MaxQueues}; a topic's queue count can only grow (its queues hold messages and offsets)",
+        };
+        var perm = new Option<string?>("--perm")
+        {
+            Description = "Permission, as mqadmin updateTopicPerm: rw (6, read and write), r (4, read only: sends are refused) or w (2, write only: consumers pause)",
+        };
+        perm.AcceptOnlyFromAmong("rw", "r", "w", "6", "4", "2");
+        var type = new Option<string?>("--type") { Description = "Message type the topic carries from now on" };
+        type.AcceptOnlyFromAmong("normal", "fifo", "delay", "transaction");
+        var retention = new Option<int?>("--retention-hours")
+        {
+            Description = "How long the topic keeps messages, in hours; at least 1",
+        };
+
+        var command = new Command("update",
+            """
+            Change a topic (mqadmin updateTopic / updateTopicPerm): grow its queues, set its permission, message type or retention.
+            Producers and consumers pick up new queues at their next route refresh (30 s and 20 s by default).
+            Examples: orleansmq topic update orders --queues 16
+                      orleansmq topic update orders --perm r          (stop sends, let consumers drain it)
+            """)
+        {
+            name, queues, perm, type, retention,
+        };
+        command.SetBrokerAction(parse =>
+        {
+            Names.CheckTopic(parse.GetValue(name));
+            ToUpdate(parse).CheckValues();
+        }, async (parse, connection, cancellationToken) =>
+        {
+            var topic = parse.GetRequiredValue(name);
+            var config = await connection.CreateAdminClient().UpdateTopicAsync(topic, ToUpdate(parse), cancellationToken);
+            Output.Line($"updated topic {Describe(config)}");
+            return ExitCodes.Ok;
+        });
+        return command;
+
+        TopicUpdate ToUpdate(ParseResult parse) => new(
+            parse.GetValue(queues),
+            parse.GetValue(perm) switch
+            {
+                "rw" or "6" => TopicPermission.ReadWrite,
+                "r" or "4" => TopicPermission.Read,
+                "w" or "2" => TopicPermission.Write,
+                _ => null,
+            },
+            parse.GetValue(type) is { } t ? Enum.Parse<TopicMessageType>(t, ignoreCase: true) : null,
+            parse.GetValue(retention));
+    }
+
+    private static string Describe(TopicConfig config) =>
+        $"{config.Name}: {config.Queues} queues, type {TypeName(config.MessageType)}, perm {PermissionName(config.Permission)}, retention {config.RetentionHours} h";
 
     private static Command ListTopics()
     {

@@ -347,7 +347,34 @@
           { title: 'Group', value: g => link(g.group, 'group', g.group), cls: 'wrap' },
           { title: 'Queues', value: g => g.queues, cls: 'num' },
           { title: 'Lag on this topic', value: g => h('span', { class: g.totalLag > 0 ? 'lag' : '', text: fmtNum(g.totalLag) }), cls: 'num' },
-        ], groups, { empty: 'No known group consumes this topic.' }));
+        ], groups, { empty: 'No known group consumes this topic.' }),
+        t.kind === 'normal' ? changeForm(t) : '');
+    };
+    // Like mqadmin updateTopic / updateTopicPerm: only the settings that differ are sent; queues only grow.
+    const changeForm = t => {
+      const queues = h('input', { id: 'upd-queues', type: 'number', min: t.queues, value: t.queues });
+      const type = h('select', { id: 'upd-type' }, ['Normal', 'Fifo', 'Delay', 'Transaction'].map(v => h('option', { value: v, text: v, selected: v === t.messageType })));
+      const perm = h('select', { id: 'upd-perm' },
+        [['ReadWrite', 'read and write (6)'], ['Read', 'read only (4): sends refused'], ['Write', 'write only (2): consumers pause']]
+          .map(([v, label]) => h('option', { value: v, text: label, selected: v === t.permission })));
+      const retention = h('input', { id: 'upd-retention', type: 'number', min: 1, value: t.retentionHours });
+      const form = h('form', { class: 'grid' },
+        field('Queues (can only grow)', queues), field('Message type', type), field('Permission', perm), field('Retention (hours)', retention),
+        h('div', { class: 'full' }, h('button', { type: 'submit', text: 'Change topic' })));
+      form.addEventListener('submit', async ev => {
+        ev.preventDefault();
+        const change = {};
+        if (Number(queues.value) !== t.queues) change.queues = Number(queues.value);
+        if (type.value !== t.messageType) change.messageType = type.value;
+        if (perm.value !== t.permission) change.permission = perm.value;
+        if (Number(retention.value) !== t.retentionHours) change.retentionHours = Number(retention.value);
+        const updated = await act(() => api('PATCH', 'topics/' + q(name), change),
+          u => `Topic '${u.name}' now has ${u.queues} queues, ${u.messageType}, ${u.permission}, ${u.retentionHours} h retention.`);
+        if (updated) await act(load);
+      });
+      return h('div', null, h('h2', { text: 'Change this topic' }),
+        h('p', { class: 'muted', text: 'Producers and consumers pick up new queues at their next route refresh (30 s and 20 s by default).' }),
+        h('div', { class: 'panel' }, form));
     };
     await load();
     paint(token,
