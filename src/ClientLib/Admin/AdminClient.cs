@@ -155,6 +155,19 @@ public sealed class AdminClient
         return BrokerErrors.Call(() => _grains.GetGrain<IConsumerGroupGrain>(group).GetInstances(), $"read the instances of group '{group}'", cancellationToken);
     }
 
+    /// <summary>
+    /// Deletes a consumer group (mqadmin deleteSubGroup): its committed offsets on every topic, its broadcasting
+    /// instances' offsets, its retry topic and, unless <paramref name="keepDeadLetters"/>, its dead-letter topic. The
+    /// group must have no live instance. A consumer that starts later with that name is a new group (ConsumeFromWhere
+    /// applies again).
+    /// </summary>
+    /// <exception cref="MQException">InvalidGroupName / ReservedName, ConsumerGroupActive.</exception>
+    public Task<GroupDeletion> DeleteGroupAsync(string group, bool keepDeadLetters = false, CancellationToken cancellationToken = default)
+    {
+        Names.CheckGroup(group);
+        return BrokerErrors.Call(() => _grains.GetGrain<IConsumerGroupGrain>(group).Delete(keepDeadLetters), $"delete group '{group}'", cancellationToken);
+    }
+
     /// <summary>Every stored copy of the message with this id, oldest first (mqadmin queryMsgById).</summary>
     /// <exception cref="MQException">InvalidArgument (empty id or max results out of range).</exception>
     public Task<IReadOnlyList<MessageExt>> QueryMessageByIdAsync(string msgId, int maxResults = 32, CancellationToken cancellationToken = default)

@@ -4,6 +4,8 @@ using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Filtering;
 using OrleansMQ.Grains.Storage;
 using OrleansMQ.Messages;
+using OrleansMQ.Queues;
+using OrleansMQ.Topics;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Grains.ConsumerGroups;
@@ -19,10 +21,16 @@ namespace OrleansMQ.Grains.ConsumerGroups;
 /// holder is dropped; and a re-activated grain grants no new lock before the persisted lock horizon (a time no
 /// granted lock outlives), except the locks their holders re-assert on their heartbeats.
 /// </remarks>
-internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOptions<BrokerOptions> options, ILogger<ConsumerGroupGrain> logger)
+internal sealed partial class ConsumerGroupGrain(
+    IConsumerGroupStore store,
+    IOffsetStore offsets,
+    ITopicStore topics,
+    IOptions<BrokerOptions> options,
+    ILogger<ConsumerGroupGrain> logger)
     : Grain, IConsumerGroupGrain
 {
     private readonly TimeSpan _expiry = options.Value.ConsumerExpiry;
+    private readonly TimeSpan _offsetFlushInterval = options.Value.OffsetFlushInterval;
     private readonly TimeSpan _lockValidity = Min(options.Value.QueueLockLease / 2, options.Value.ConsumerExpiry);
     private readonly QueueLockTable _locks = new(options.Value.QueueLockLease);
     private readonly SortedDictionary<string, Instance> _instances = new(StringComparer.Ordinal);
@@ -30,6 +38,9 @@ internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOpt
     private long _version;
     private DateTimeOffset _grantsOpenAt;
     private DateTimeOffset _persistedHorizon;
+
+    /// <summary>Since when this activation has had no live instance (its activation, or the last one leaving).</summary>
+    private DateTimeOffset _idleSince = DateTimeOffset.UtcNow;
 
     private string Group => this.GetPrimaryKeyString();
 
@@ -95,6 +106,7 @@ internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOpt
     {
         if (_instances.Remove(clientId))
         {
+            _idleSince = DateTimeOffset.UtcNow;
             _version++;
             LogLeft(Group, clientId, "unregistered", _instances.Count);
             var released = _locks.Release(clientId);
@@ -110,6 +122,41 @@ internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOpt
         var now = DateTimeOffset.UtcNow;
         return Task.FromResult<IReadOnlyList<ConsumerInstanceInfo>>(
             [.. _instances.Values.Select(i => i.Info with { Locks = _locks.HeldBy(i.Info.ClientId, now) })]);
+    }
+
+    public async Task<GroupDeletion> Delete(bool keepDeadLetters)
+    {
+        Names.CheckGroup(Group);
+        ExpireSilent();
+        if (_instances.Count > 0)
+        {
+            throw new MQException(MQErrorCode.ConsumerGroupActive,
+                $"group '{Group}' has {_instances.Count} live instance(s) ({string.Join(", ", _instances.Keys)}); stop them before deleting the group");
+        }
+        // Offsets the last instances committed reach Postgres on the queue grains' next flush. Wait that out, so every
+        // queue holding one is found below; the queue grains then forget the group, so none writes it back afterwards.
+        var flushed = _idleSince + _offsetFlushInterval + TimeSpan.FromSeconds(1) - DateTimeOffset.UtcNow;
+        if (flushed > TimeSpan.Zero)
+        {
+            // The grain is not reentrant: no instance can join while it waits.
+            await Task.Delay(flushed);
+        }
+        foreach (var topic in await offsets.TopicsOfGroupAsync(Group))
+        {
+            if (await topics.GetAsync(topic) is not { IsDeleted: false } record) continue;
+            await Task.WhenAll(Enumerable.Range(0, record.Config.Queues).Select(q => GrainFactory.GetGrain<IQueueGrain>(q, topic).ForgetGroup(Group)));
+        }
+        var removed = await offsets.DeleteGroupAsync(Group);
+        _handoverOffsets.Clear();
+        var deleted = new List<string>();
+        foreach (var topic in keepDeadLetters ? [Names.RetryTopic(Group)] : new[] { Names.RetryTopic(Group), Names.DlqTopic(Group) })
+        {
+            if (await topics.GetAsync(topic) is not { IsDeleted: false }) continue;
+            await GrainFactory.GetGrain<ITopicGrain>(topic).Delete();
+            deleted.Add(topic);
+        }
+        LogDeleted(Group, removed, deleted.Count);
+        return new GroupDeletion(Group, removed, deleted);
     }
 
     public async Task<QueueLockResult> LockBatch(string clientId, IReadOnlyList<MessageQueue> queues)
@@ -199,6 +246,7 @@ internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOpt
         foreach (var silent in _instances.Values.Where(i => i.Info.LastHeartbeat < deadline).ToList())
         {
             _instances.Remove(silent.Info.ClientId);
+            _idleSince = DateTimeOffset.UtcNow;
             _version++;
             LogLeft(Group, silent.Info.ClientId, "no heartbeat", _instances.Count);
             // Silent for longer than any lock validity: it no longer consumes under them.
@@ -252,6 +300,9 @@ internal sealed partial class ConsumerGroupGrain(IConsumerGroupStore store, IOpt
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private sealed record Instance(ConsumerInstanceInfo Info, IConsumerGroupObserver? Observer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} deleted: {Offsets} offset(s) removed, {Topics} retry/dead-letter topic(s) deleted")]
+    private partial void LogDeleted(string group, long offsets, int topics);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: {ClientId} joined ({Count} live)")]
     private partial void LogJoined(string group, string clientId, int count);

@@ -297,6 +297,13 @@ internal sealed partial class QueueGrain(
         DeactivateOnIdle();
     }
 
+    public Task ForgetGroup(string group)
+    {
+        _committed.Remove(group);
+        _dirtyGroups.Remove(group);
+        return Task.CompletedTask;
+    }
+
     public Task OnTopicUpdated(TopicConfig config)
     {
         // Only a live topic is updated; a late call after a delete must not bring the topic back to life here.

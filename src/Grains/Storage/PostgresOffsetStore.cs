@@ -67,6 +67,24 @@ internal sealed class PostgresOffsetStore(NpgsqlDataSource dataSource) : IOffset
         return result;
     }
 
+    public async Task<long> DeleteGroupAsync(string group, CancellationToken cancellationToken = default)
+    {
+        await using var batch = dataSource.CreateBatch();
+        foreach (var sql in new[]
+        {
+            "DELETE FROM omq_consumer_offset WHERE consumer_group = $1",
+            "DELETE FROM omq_broadcast_offset WHERE consumer_group = $1",
+            "DELETE FROM omq_consumer_group WHERE consumer_group = $1 AND (lock_horizon IS NULL OR lock_horizon <= now())",
+        })
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group });
+            batch.BatchCommands.Add(command);
+        }
+        await StoreErrors.Guard(() => batch.ExecuteNonQueryAsync(cancellationToken));
+        return batch.BatchCommands[0].RecordsAffected + batch.BatchCommands[1].RecordsAffected;
+    }
+
     public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
     {
         // Broadcasting instances' offsets (sql/004) go with the topic too: a re-created topic starts over.

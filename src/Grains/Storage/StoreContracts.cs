@@ -75,6 +75,12 @@ internal interface IOffsetStore
     /// <summary>Every group that left a trace in the store: committed offsets, broadcasting instances' offsets, or orderly-lock state.</summary>
     Task<IReadOnlyList<string>> GroupsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Removes a group's committed offsets, its broadcasting instances' offsets and its group row (only once its lock
+    /// horizon has passed, which a re-activated group grain still needs before that). Returns the offset rows removed.
+    /// </summary>
+    Task<long> DeleteGroupAsync(string group, CancellationToken cancellationToken = default);
+
     /// <summary>Removes every offset on a topic.</summary>
     Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
 }

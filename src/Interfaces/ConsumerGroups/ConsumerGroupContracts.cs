@@ -64,6 +64,13 @@ public sealed record ConsumerHeartbeat(
     [Id(10)] public bool Orderly { get; init; }
 }
 
+/// <summary>What deleting a group removed (mqadmin deleteSubGroup).</summary>
+[GenerateSerializer, Immutable]
+public sealed record GroupDeletion(
+    [property: Id(0)] string Group,
+    [property: Id(1)] long OffsetsRemoved,
+    [property: Id(2)] IReadOnlyList<string> TopicsDeleted);
+
 /// <summary>The live instances of a group, sorted by client id, with a version that changes when they change.</summary>
 [GenerateSerializer, Immutable]
 public sealed record GroupMembership(

@@ -17,6 +17,13 @@ public interface IConsumerGroupGrain : IGrainWithStringKey
     Task<IReadOnlyList<ConsumerInstanceInfo>> GetInstances();
 
     /// <summary>
+    /// Deletes the group (mqadmin deleteSubGroup): its committed offsets on every topic, its broadcasting instances'
+    /// offsets, and its retry topic and (unless <paramref name="keepDeadLetters"/>) its dead-letter topic. Refused with
+    /// ConsumerGroupActive while the group has a live instance. A consumer that starts later begins as a new group.
+    /// </summary>
+    Task<GroupDeletion> Delete(bool keepDeadLetters);
+
+    /// <summary>
     /// Locks (or renews) orderly-consumption locks of queues for an instance, as RocketMQ's lockBatchMQ: returns the
     /// queues now locked by it and how long it may treat them as locked, counted from when it sent the request.
     /// A queue locked by another live instance is not granted; see docs/ordered.md for the lease rules.

@@ -31,6 +31,9 @@ public interface IQueueGrain : IGrainWithIntegerCompoundKey
     /// <summary>Called by the topic grain when the topic is deleted: refuse further work and drop the activation.</summary>
     Task OnTopicDeleted();
 
+    /// <summary>Called when a group is deleted: forget its committed offset here, so no later flush writes it back.</summary>
+    Task ForgetGroup(string group);
+
     /// <summary>Called by the topic grain after an update, so the permission and message type checks use the new config.</summary>
     Task OnTopicUpdated(Topics.TopicConfig config);
 }

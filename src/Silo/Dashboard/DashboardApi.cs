@@ -56,6 +56,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
 
         app.MapGet("/api/groups", ListGroupsAsync);
         app.MapGet("/api/groups/{group}/progress", ProgressAsync);
+        app.MapDelete("/api/groups/{group}", DeleteGroupAsync);
         app.MapGet("/api/groups/{group}/instances", InstancesAsync);
         app.MapPost("/api/groups/{group}/reset-offset", ResetOffsetAsync);
         app.MapGet("/api/groups/{group}/dlq", DeadLettersAsync);
@@ -230,6 +231,15 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
             }
         }));
         await OkAsync(http, groups);
+    }
+
+    private async Task DeleteGroupAsync(HttpContext http)
+    {
+        var group = Route(http, "group");
+        var keepDeadLetters = http.Request.Query["keepDlq"] is [var keep] && bool.TryParse(keep, out var flag) && flag;
+        var deletion = await _admin.DeleteGroupAsync(group, keepDeadLetters, http.RequestAborted);
+        LogAction(http, $"deleted group '{group}': {deletion.OffsetsRemoved} offset(s), topics [{string.Join(", ", deletion.TopicsDeleted)}]");
+        await OkAsync(http, new { group = deletion.Group, offsetsRemoved = deletion.OffsetsRemoved, topicsDeleted = deletion.TopicsDeleted });
     }
 
     private async Task ProgressAsync(HttpContext http)

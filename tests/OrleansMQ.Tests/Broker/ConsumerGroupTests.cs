@@ -1,5 +1,8 @@
 using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Queues;
 using OrleansMQ.Tests.Infrastructure;
+using OrleansMQ.Validation;
+using static OrleansMQ.Tests.Infrastructure.TestData;
 
 namespace OrleansMQ.Tests.Broker;
 
@@ -7,6 +10,7 @@ namespace OrleansMQ.Tests.Broker;
 public sealed class ConsumerGroupTests(BrokerClusterFixture fixture)
 {
     private readonly IClusterClient _grains = fixture.Client;
+    private readonly PostgresDatabase _db = fixture.Database;
 
     private static ConsumerHeartbeat Beat(string clientId, string expression = "*") =>
         new(clientId, [new Subscription("orders", expression)], MessageModel.Clustering, ConsumeFromWhere.LastOffset, "host-" + clientId);
@@ -86,5 +90,63 @@ public sealed class ConsumerGroupTests(BrokerClusterFixture fixture)
         Assert.Equal(MQErrorCode.InvalidGroupName, badGroup.Code);
         Assert.Equal(MQErrorCode.ReservedName, reserved.Code);
         Assert.Empty(await good.GetInstances());
+    }
+
+    [Fact]
+    public async Task Deleting_a_group_removes_its_offsets_everywhere_and_its_retry_and_dead_letter_topics_but_no_message()
+    {
+        var group = UniqueName("group-delete");
+        var orders = await _grains.CreateTopicAsync("gd-orders", queues: 2);
+        var audit = await _grains.CreateTopicAsync("gd-audit", queues: 1);
+        await _grains.Queue(orders, 0).AppendAsync(3);
+        await _grains.Queue(audit, 0).AppendAsync(2);
+        await _grains.Queue(orders, 0).CommitOffset(group, 2, flush: true);
+        // Committed in memory only: the queue grain writes it on its next offset flush, which the delete must wait for.
+        await _grains.Queue(audit, 0).CommitOffset(group, 1, flush: false);
+        await _grains.Queue(orders, 0).CommitOffset("group-delete-other", 1, flush: true);
+        await _grains.Topic(Names.RetryTopic(group)).EnsureSystemTopic(1);
+        await _grains.Topic(Names.DlqTopic(group)).EnsureSystemTopic(1);
+
+        var deletion = await _grains.GetGrain<IConsumerGroupGrain>(group).Delete(keepDeadLetters: false);
+
+        Assert.Equal(2, deletion.OffsetsRemoved);
+        Assert.Equal([Names.RetryTopic(group), Names.DlqTopic(group)], deletion.TopicsDeleted);
+        Assert.Equal(-1, await _grains.Queue(orders, 0).GetCommittedOffset(group));
+        Assert.Equal(-1, await _grains.Queue(audit, 0).GetCommittedOffset(group));
+        Assert.Null(await _grains.Topic(Names.DlqTopic(group)).GetConfig());
+        // Another group's next offset flush on the same queue must not bring the deleted group's offset back.
+        await _grains.Queue(orders, 0).CommitOffset("group-delete-other", 2, flush: true);
+        await Task.Delay(TestSiloConfigurator.OffsetFlushInterval * 2);
+        Assert.Equal(0, await _db.CountGroupOffsetsAsync(group));
+        Assert.Equal(1, await _db.CountGroupOffsetsAsync("group-delete-other"));
+        Assert.Equal(5, await _db.CountMessagesAsync(orders) + await _db.CountMessagesAsync(audit));
+        Assert.DoesNotContain(group, await _grains.GetGrain<Admin.IAdminGrain>(0).ListGroups());
+    }
+
+    [Fact]
+    public async Task A_group_with_a_live_instance_is_not_deleted_and_keep_dead_letters_keeps_the_DLQ()
+    {
+        var group = UniqueName("group-delete-live");
+        var topic = await _grains.CreateTopicAsync("gd-live", queues: 1);
+        await _grains.Queue(topic, 0).AppendAsync(2);
+        await _grains.Queue(topic, 0).CommitOffset(group, 2, flush: true);
+        await _grains.Topic(Names.DlqTopic(group)).EnsureSystemTopic(1);
+        var grain = _grains.GetGrain<IConsumerGroupGrain>(group);
+        await grain.Heartbeat(Beat("still-here"));
+
+        var refused = await Assert.ThrowsAsync<MQException>(() => grain.Delete(keepDeadLetters: true));
+
+        Assert.Equal(MQErrorCode.ConsumerGroupActive, refused.Code);
+        Assert.Contains("still-here", refused.Message);
+        Assert.Equal(2, await _grains.Queue(topic, 0).GetCommittedOffset(group));
+        Assert.Equal(1, await _db.CountGroupOffsetsAsync(group));
+
+        await grain.Unregister("still-here");
+        var deletion = await grain.Delete(keepDeadLetters: true);
+
+        Assert.Equal(1, deletion.OffsetsRemoved);
+        Assert.Empty(deletion.TopicsDeleted);
+        Assert.NotNull(await _grains.Topic(Names.DlqTopic(group)).GetConfig());
+        Assert.Equal(-1, await _grains.Queue(topic, 0).GetCommittedOffset(group));
     }
 }

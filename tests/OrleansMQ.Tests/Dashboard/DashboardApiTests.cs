@@ -116,6 +116,28 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
         Assert.Equal((4, TopicPermission.Read, 6), (stored.Queues, stored.Permission, stored.RetentionHours));
     }
 
+    [Fact]
+    public async Task A_group_is_deleted_by_DELETE_and_one_with_a_live_instance_is_a_409()
+    {
+        var topic = await _grains.CreateTopicAsync("api-gdel", queues: 1);
+        await _grains.Queue(topic, 0).AppendAsync(2);
+        var group = UniqueName("api-gdel");
+        var live = UniqueName("api-gdel-live");
+        await _grains.Queue(topic, 0).CommitOffset(group, 2, flush: true);
+        await _grains.GetGrain<IConsumerGroupGrain>(live).Heartbeat(new ConsumerHeartbeat(
+            "live-client", [new Subscription(topic, "*")], MessageModel.Clustering, ConsumeFromWhere.LastOffset, "host"));
+
+        var deleted = await _http.DeleteAsync($"/api/groups/{group}?keepDlq=true");
+        var refused = await _http.DeleteAsync($"/api/groups/{live}");
+
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        var answer = JsonDocument.Parse(await deleted.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal((group, 1L), (answer.GetProperty("group").GetString(), answer.GetProperty("offsetsRemoved").GetInt64()));
+        Assert.Equal(0, await fixture.Database.CountGroupOffsetsAsync(group));
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal("ConsumerGroupActive", (await DashboardTesting.ErrorOf(refused)).Code);
+    }
+
     [Theory]
     [InlineData("a b", HttpStatusCode.BadRequest, "InvalidTopicName", 1)]
     [InlineData("%RETRY%someone", HttpStatusCode.BadRequest, "ReservedName", 3)]

@@ -96,5 +96,7 @@ public sealed class QueueCallRecorder(IGrainFactory inner) : IGrainFactory
         public Task OnTopicDeleted() => inner.OnTopicDeleted();
 
         public Task OnTopicUpdated(Topics.TopicConfig config) => inner.OnTopicUpdated(config);
+
+        public Task ForgetGroup(string group) => inner.ForgetGroup(group);
     }
 }

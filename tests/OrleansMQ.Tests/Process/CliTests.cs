@@ -90,6 +90,33 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
     }
 
     [Fact]
+    public async Task Group_list_shows_a_group_that_consumed_and_group_delete_removes_it_and_its_offsets()
+    {
+        var topic = UniqueName("cli-gdel");
+        var group = UniqueName("gdel");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "m{i}", "--count", "4"));
+        AssertOk(await fixture.CliAsync("consume", topic, "--group", group, "--count", "3", "--from", "first"));
+
+        var listed = await fixture.CliAsync("group", "list");
+        var deleted = await fixture.CliAsync("group", "delete", group);
+        var listedAfter = await fixture.CliAsync("group", "list");
+        var offsetsAfter = await fixture.Database.CountGroupOffsetsAsync(group);
+        var again = await fixture.CliAsync("consume", topic, "--group", group, "--count", "4", "--from", "first");
+
+        AssertOk(listed);
+        var row = Assert.Single(listed.StdoutLines, l => l.Contains($" {group} ", StringComparison.Ordinal));
+        Assert.Matches(@"│\s+0\s+│\s+1\s+│\s+1\s+│", row); // no live instance, one topic, lag 1
+        AssertOk(deleted);
+        Assert.StartsWith($"deleted group {group}: ", Assert.Single(deleted.StdoutLines));
+        Assert.DoesNotContain(listedAfter.StdoutLines, l => l.Contains($" {group} ", StringComparison.Ordinal));
+        Assert.Equal(0, offsetsAfter);
+        // The name now starts over as a new group: from the first offset, it gets all four messages again.
+        AssertOk(again);
+        Assert.Contains("consumed 4 message(s)", again.Stderr + again.Stdout);
+    }
+
+    [Fact]
     public async Task Consume_prints_what_send_stored_exactly_once_and_leaves_the_group_without_lag()
     {
         var topic = UniqueName("cli-msg");

@@ -8,14 +8,63 @@ namespace OrleansMQ.Cli.Commands.Groups;
 /// <summary><c>orleansmq group progress | describe | reset-offset</c>: mqadmin consumerProgress, consumerConnection and resetOffsetByTime.</summary>
 internal static class GroupCommands
 {
-    public static Command Create() => new("group", "Inspect consumer groups (progress, live instances with their queues and locks) and move their offsets")
+    public static Command Create() => new("group", "List and inspect consumer groups (progress, live instances with their queues and locks), move their offsets, delete them")
     {
+        ListGroups(),
         Progress(),
         Describe(),
         ResetOffset(),
+        DeleteGroup(),
     };
 
     private static Argument<string> GroupName() => new("group") { Description = "Consumer group name" };
+
+    private static Command ListGroups()
+    {
+        var command = new Command("list", "Every consumer group the broker knows, with its live instances and total lag (mqadmin consumerProgress without a group)");
+        command.SetBrokerAction(_ => { }, async (parse, connection, cancellationToken) =>
+        {
+            var admin = connection.CreateAdminClient();
+            var names = await admin.ListGroupsAsync(cancellationToken);
+            var rows = await Task.WhenAll(names.Select(async group =>
+            {
+                var instances = admin.GetGroupInstancesAsync(group, cancellationToken);
+                var progress = await admin.GetGroupProgressAsync(group, cancellationToken);
+                return (Group: group, Instances: (await instances).Count, Topics: progress.Select(q => q.Topic).Distinct().Count(), Lag: progress.Sum(q => q.Lag));
+            }));
+            var table = Output.NewTable("Group", "Instances", "Topics", "Total Lag").RightAligned(1, 2, 3);
+            foreach (var row in rows)
+            {
+                table.AddPlainRow(row.Group, row.Instances.ToString(), row.Topics.ToString(), row.Lag.ToString());
+            }
+            Output.Write(table);
+            Output.Note($"{rows.Length} group(s)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command DeleteGroup()
+    {
+        var group = GroupName();
+        var keepDlq = new Option<bool>("--keep-dlq") { Description = "Keep the group's dead-letter topic (%DLQ%group) and its messages" };
+        var command = new Command("delete",
+            """
+            Delete a consumer group (mqadmin deleteSubGroup): its committed offsets on every topic, its broadcasting offsets,
+            its retry topic and its dead-letter topic (unless --keep-dlq). The group must have no live instance: stop its
+            consumers first. A consumer started later with this name is a new group and starts where ConsumeFromWhere says.
+            Example: orleansmq group delete bench-e2e-1a2b3c4d
+            """)
+        { group, keepDlq };
+        command.SetBrokerAction(parse => Names.CheckGroup(parse.GetValue(group)), async (parse, connection, cancellationToken) =>
+        {
+            var deletion = await connection.CreateAdminClient().DeleteGroupAsync(parse.GetRequiredValue(group), parse.GetValue(keepDlq), cancellationToken);
+            Output.Line($"deleted group {deletion.Group}: {deletion.OffsetsRemoved} offset(s) removed" +
+                        (deletion.TopicsDeleted.Count > 0 ? $", topics {string.Join(", ", deletion.TopicsDeleted)} deleted" : ""));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
 
     private static Command Progress()
     {

@@ -478,13 +478,23 @@
     paint(token,
       h('h1', null, 'Consumer group ', h('span', { class: 'mono', text: group })),
       h('div', { class: 'toolbar' }, link('← all groups', 'groups'), link('dead letters', 'dlq', group),
-        h('span', { class: 'grow' }), autoRefresh(token, load)),
+        h('span', { class: 'grow' }), autoRefresh(token, load),
+        h('button', { class: 'danger', text: 'Delete group', onclick: () => deleteGroup(group) })),
       h('h2', { text: 'Progress' }), progressHolder,
       h('h2', { text: 'Live instances' }), instancesHolder,
       h('h2', { text: 'Reset offset by time (backtracking)' }),
       h('div', { class: 'panel' },
         h('p', { class: 'muted', text: 'Stop the group\'s consumers first: the broker refuses a reset while instances are live (their next pull would overwrite it).' }),
         form, resetResult));
+  }
+
+  // mqadmin deleteSubGroup: offsets everywhere, the retry topic, and the dead letters unless the operator keeps them.
+  async function deleteGroup(group) {
+    if (!confirm(`Delete group '${group}': its committed offsets on every topic and its retry topic? Its consumers must be stopped.`)) return;
+    const keepDlq = confirm(`Keep the dead-letter topic %DLQ%${group} and its messages? (Cancel deletes it too.)`);
+    const done = await act(() => api('DELETE', `groups/${q(group)}?keepDlq=${keepDlq}`),
+      d => `Group '${d.group}' deleted: ${d.offsetsRemoved} offset(s) removed${d.topicsDeleted.length ? ', ' + d.topicsDeleted.join(', ') + ' deleted' : ''}.`);
+    if (done) { flash = `Group '${group}' deleted.`; go('#/groups'); }
   }
 
   function localInputValue(d) {
