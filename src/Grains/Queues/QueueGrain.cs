@@ -50,6 +50,7 @@ internal sealed partial class QueueGrain(
     private TaskCompletionSource _newMessages = NewSignal();
 
     private string _topic = "";
+    private KeyValuePair<string, object?> _topicTag;
     private int _queueId;
     private TopicRecord? _topicRecord;
     private long _minOffset;
@@ -61,6 +62,8 @@ internal sealed partial class QueueGrain(
     {
         _queueId = (int)this.GetPrimaryKeyLong(out var topic);
         _topic = topic ?? throw new InvalidOperationException("queue grain key has no topic");
+        // Per-topic rates, as RocketMQ's TPS per topic; the tag's cardinality is the number of topics in use.
+        _topicTag = new("topic", _topic);
         _topicRecord = await topics.GetAsync(_topic, cancellationToken);
         await ReloadBoundsAsync(cancellationToken);
         foreach (var (group, offset) in await offsets.LoadAsync(_topic, _queueId, cancellationToken))
@@ -163,7 +166,7 @@ internal sealed partial class QueueGrain(
             _nextOffset = first + rows.Count;
             _lastStoredAt = storedAt;
             _tail.Append(rows.Select(r => r.ToMessageExt()));
-            Appended.Add(rows.Count);
+            Appended.Add(rows.Count, _topicTag);
             foreach (var pending in flush)
             {
                 pending.Done.TrySetResult(new AppendResult(pending.FirstOffset, storedAt));
@@ -245,7 +248,7 @@ internal sealed partial class QueueGrain(
                 if (found.Count >= request.MaxMessages || bytes >= request.MaxBytes) break;
             }
         }
-        Pulled.Add(found.Count);
+        Pulled.Add(found.Count, _topicTag);
         var status = found.Count > 0 ? PullStatus.Found : PullStatus.NoMatchedMessage;
         return new PullResult(status, found, next, _minOffset, _nextOffset);
     }

@@ -20,8 +20,11 @@ namespace OrleansMQ.Grains.Storage;
 internal sealed partial class GroupCommitWriter : IAsyncDisposable
 {
     private static readonly Meter Meter = new("OrleansMQ.Store");
-    private static readonly Histogram<int> RowsPerCommit = Meter.CreateHistogram<int>("orleansmq.store.rows_per_commit", description: "Rows written by one group commit");
-    private static readonly Histogram<double> CommitMillis = Meter.CreateHistogram<double>("orleansmq.store.commit_duration", "ms", "Duration of one group commit");
+    // Bucket advice for exporters (Prometheus): commits take about a millisecond on a quiet disk and hold 1 to ~2,000 rows.
+    private static readonly Histogram<int> RowsPerCommit = Meter.CreateHistogram("orleansmq.store.rows_per_commit", unit: null, description: "Rows written by one group commit",
+        tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048] });
+    private static readonly Histogram<double> CommitMillis = Meter.CreateHistogram("orleansmq.store.commit_duration", "ms", "Duration of one group commit",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 100, 250, 500, 1000, 2500] });
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<GroupCommitWriter> _logger;

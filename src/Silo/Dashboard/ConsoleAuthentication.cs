@@ -7,7 +7,7 @@ namespace OrleansMQ.Silo.Dashboard;
 /// <summary>
 /// Guards the console pages and the HTTP API when the silo has a users file: no or wrong credentials get 401 with a
 /// Basic challenge (the browser asks for a login), a read-only user gets 403 for anything but GET and HEAD. The
-/// health probes stay open, as an orchestrator has no login.
+/// health probes and /metrics stay open, as an orchestrator or a scraper has no login.
 /// </summary>
 internal static class ConsoleAuthentication
 {
@@ -17,7 +17,7 @@ internal static class ConsoleAuthentication
     {
         app.Use(async (http, next) =>
         {
-            if (HealthEndpoints.IsProbe(http.Request.Path))
+            if (HealthEndpoints.IsProbe(http.Request.Path) || MetricsEndpoint.IsMetrics(http.Request.Path))
             {
                 await next(http);
                 return;

@@ -54,6 +54,7 @@ public sealed class DashboardServer(
         builder.Services.AddRoutingCore();
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
         builder.Services.Replace(ServiceDescriptor.Singleton<IHostLifetime, EmbeddedLifetime>());
+        MetricsEndpoint.AddServices(builder.Services);
         var app = builder.Build();
         _api = new DashboardApi(grains, silo, loggerFactory.CreateLogger<DashboardApi>(), () => Url);
         DashboardPages.Map(app);
@@ -66,6 +67,7 @@ public sealed class DashboardServer(
             DashboardLog.OpenToNetwork(_logger, settings.ListenAddress.ToString(), settings.Port);
         }
         HealthEndpoints.Map(app, membership);
+        MetricsEndpoint.Map(app);
         _api.Map(app);
         _app = app;
         await app.StartAsync(cancellationToken);

@@ -58,6 +58,25 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Metrics_show_the_messages_appended_to_a_topic_and_Orleans_and_runtime_meters_in_Prometheus_format()
+    {
+        var topic = await _grains.CreateTopicAsync("api-metrics", queues: 2);
+        await _grains.Queue(topic, 0).AppendAsync(3);
+        await _grains.Queue(topic, 1).AppendAsync(2);
+
+        var response = await _http.GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+        var text = await response.Content.ReadAsStringAsync();
+        var appended = Assert.Single(text.Split('\n'), l => l.StartsWith("orleansmq_queue_appended_total{", StringComparison.Ordinal) && l.Contains($"topic=\"{topic}\""));
+        Assert.Equal("5", appended[(appended.LastIndexOf(' ') + 1)..]);
+        Assert.Contains("orleansmq_store_commit_duration_milliseconds_bucket{", text);
+        Assert.Contains("orleans_catalog_activations", text);
+        Assert.Contains("dotnet_gc_collections_total", text);
+    }
+
+    [Fact]
     public async Task The_probes_say_the_process_is_alive_and_the_active_silo_ready()
     {
         var alive = await _http.GetAsync("/healthz");

@@ -76,6 +76,7 @@ public sealed class ConsoleProcessTests(SiloProcessFixture fixture)
 
             var page = await anonymous.GetAsync("/");
             var probe = await anonymous.GetAsync("/readyz");
+            var metrics = await anonymous.GetAsync("/metrics");
             var read = await viewer.GetAsync("/api/topics");
             var refused = await viewer.PostAsJsonAsync("/api/topics", new { name = topic, queues = 2 });
             var created = await ops.PostAsJsonAsync("/api/topics", new { name = topic, queues = 2 });
@@ -84,6 +85,7 @@ public sealed class ConsoleProcessTests(SiloProcessFixture fixture)
             Assert.Equal(HttpStatusCode.Unauthorized, page.StatusCode);
             Assert.StartsWith("Basic realm=", page.Headers.WwwAuthenticate.ToString());
             Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
             Assert.Equal(HttpStatusCode.OK, read.StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);

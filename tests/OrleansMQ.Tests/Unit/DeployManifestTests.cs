@@ -49,6 +49,13 @@ public sealed partial class DeployManifestTests : IDisposable
         Assert.Equal(("/healthz", "http"), Probe(container, "startupProbe"));
         Assert.Equal(("/healthz", "http"), Probe(container, "livenessProbe"));
         Assert.Equal(("/readyz", "http"), Probe(container, "readinessProbe"));
+
+        // DashboardApiTests proves /metrics answers; the scrape annotations must point at it on the console's port.
+        var silo = Documents("base", "silo.yaml").Single();
+        var annotations = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)((YamlMappingNode)silo["spec"])["template"])["metadata"])["annotations"];
+        var httpPort = ((YamlSequenceNode)container["ports"]).Cast<YamlMappingNode>().Single(p => Text(p["name"]) == "http")["containerPort"];
+        Assert.Equal(("true", Text(httpPort), "/metrics"),
+            (Text(annotations["prometheus.io/scrape"]), Text(annotations["prometheus.io/port"]), Text(annotations["prometheus.io/path"])));
     }
 
     [Fact]
