@@ -27,11 +27,7 @@ internal sealed class PostgresTopicStore(NpgsqlDataSource dataSource) : ITopicSt
                 created_at = now(), deleted_at = NULL
             WHERE omq_topic.deleted_at IS NOT NULL
             """);
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = config.Name });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.Queues });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.Permission });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.MessageType });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.RetentionHours });
+        AddConfig(cmd, config);
         return await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken)) == 1;
     }
 
@@ -50,11 +46,7 @@ internal sealed class PostgresTopicStore(NpgsqlDataSource dataSource) : ITopicSt
             UPDATE omq_topic SET queues = $2, permission = $3, message_type = $4, retention_hours = $5
             WHERE name = $1 AND deleted_at IS NULL AND queues <= $2
             """);
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = config.Name });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.Queues });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.Permission });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.MessageType });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.RetentionHours });
+        AddConfig(cmd, config);
         return await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken)) == 1;
     }
 
@@ -67,11 +59,7 @@ internal sealed class PostgresTopicStore(NpgsqlDataSource dataSource) : ITopicSt
             ON CONFLICT (name) DO UPDATE SET queues = GREATEST(omq_topic.queues, EXCLUDED.queues), deleted_at = NULL
             WHERE omq_topic.deleted_at IS NOT NULL OR omq_topic.queues < EXCLUDED.queues
             """);
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = config.Name });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.Queues });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.Permission });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.MessageType });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.RetentionHours });
+        AddConfig(cmd, config);
         await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
     }
 
@@ -85,6 +73,16 @@ internal sealed class PostgresTopicStore(NpgsqlDataSource dataSource) : ITopicSt
             result.Add(Read(reader).Config);
         }
         return result;
+    }
+
+    /// <summary>$1 to $5: name, queues, permission, message type, retention hours.</summary>
+    private static void AddConfig(NpgsqlCommand cmd, TopicConfig config)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = config.Name });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.Queues });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.Permission });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)config.MessageType });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = config.RetentionHours });
     }
 
     private static TopicRecord Read(NpgsqlDataReader reader) => new(
