@@ -117,6 +117,25 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
     }
 
     [Fact]
+    public async Task Consume_from_a_time_starts_a_new_group_at_the_first_message_stored_from_then()
+    {
+        var topic = UniqueName("cli-from");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2"));
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "old {i}", "--count", "3"));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var since = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "new {i}", "--count", "2"));
+
+        var fromTime = await fixture.CliAsync("consume", topic, "--group", UniqueName("from-time"), "--from", since, "--json", "--idle-exit", "2s");
+        var badTime = await fixture.CliAsync("consume", topic, "--group", UniqueName("from-bad"), "--from", "yesterday");
+
+        AssertOk(fromTime);
+        Assert.Equal(["new 1", "new 2"], fromTime.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("body").GetString()).Order());
+        Assert.Equal(2, badTime.ExitCode);
+        Assert.Contains("'yesterday' is not a start for --from", badTime.Stderr);
+    }
+
+    [Fact]
     public async Task Consume_prints_what_send_stored_exactly_once_and_leaves_the_group_without_lag()
     {
         var topic = UniqueName("cli-msg");

@@ -27,12 +27,14 @@ internal static class ConsumeCommand
             Required = true,
         };
         var count = new Option<int?>("--count", "-n") { Description = "Stop after printing this many messages" };
-        var from = new Option<string>("--from")
+        var from = new Option<StartPoint>("--from")
         {
-            Description = "Where a group with no committed offset starts: first (everything still stored) or last (only new messages)",
-            DefaultValueFactory = _ => "first",
+            Description = "Where a group with no committed offset starts: first (everything still stored), last (only new messages), " +
+                          $"or the first message stored at or after a time (RocketMQ's CONSUME_FROM_TIMESTAMP): {TimeArguments.Help}",
+            HelpName = "first|last|time",
+            DefaultValueFactory = _ => StartPoint.First,
+            CustomParser = StartPoint.Parse,
         };
-        from.AcceptOnlyFromAmong("first", "last");
         var tagExpression = new Option<string>("--tag-expr", "--tag")
         {
             Description = "Tag filter, evaluated on the broker: '*' for all (the default), or tags joined by '||' ('created || paid')",
@@ -103,7 +105,7 @@ internal static class ConsumeCommand
                     Limit: limit ?? int.MaxValue,
                     IdleExit: parse.GetValue(follow) ? null : parse.GetValue(idleExit).Value,
                     Json: parse.GetValue(json),
-                    FromFirst: parse.GetValue(from) != "last",
+                    From: parse.GetRequiredValue(from),
                     Orderly: parse.GetValue(orderly),
                     Broadcast: parse.GetValue(broadcast),
                     InstanceName: parse.GetValue(instance)), cancellationToken);
@@ -116,9 +118,9 @@ internal static class ConsumeCommand
             var options = new PullConsumerOptions
             {
                 ConsumerGroup = parse.GetRequiredValue(group),
-                ConsumeFromWhere = parse.GetValue(from) == "last" ? ConsumeFromWhere.LastOffset : ConsumeFromWhere.FirstOffset,
                 PullBatchSize = Math.Min(32, run.Limit),
             };
+            parse.GetRequiredValue(from).ApplyTo(options);
             // A consumer would wait for the topic to appear; on the command line a typo is the likelier cause.
             if (await connection.CreateAdminClient().GetTopicConfigAsync(run.Topic, cancellationToken) is null)
             {

@@ -17,7 +17,7 @@ internal static class PushConsumeRun
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
 
     public sealed record Settings(
-        string Topic, string Group, MessageSelector Selector, int Limit, TimeSpan? IdleExit, bool Json, bool FromFirst, bool Orderly, bool Broadcast, string? InstanceName);
+        string Topic, string Group, MessageSelector Selector, int Limit, TimeSpan? IdleExit, bool Json, StartPoint From, bool Orderly, bool Broadcast, string? InstanceName);
 
     public static async Task<int> ExecuteAsync(OrleansMQConnection connection, Settings settings, CancellationToken cancellationToken)
     {
@@ -28,10 +28,10 @@ internal static class PushConsumeRun
         var options = new PushConsumerOptions
         {
             ConsumerGroup = settings.Group,
-            ConsumeFromWhere = settings.FromFirst ? ConsumeFromWhere.FirstOffset : ConsumeFromWhere.LastOffset,
             MessageModel = settings.Broadcast ? MessageModel.Broadcasting : MessageModel.Clustering,
             ConsumeThreadCount = 1, // one printer: lines never interleave
         };
+        settings.From.ApplyTo(options);
         if (settings.InstanceName is not null)
         {
             options.InstanceName = settings.InstanceName;
