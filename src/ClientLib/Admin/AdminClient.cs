@@ -189,6 +189,17 @@ public sealed class AdminClient
         return BrokerErrors.Call(() => Query().QueryByKey(topic, key, from, to, maxResults), $"query key '{key}' on topic '{topic}'", cancellationToken);
     }
 
+    /// <summary>
+    /// Where the message at one queue offset stands with each consumer group that has committed offsets on its topic
+    /// (RocketMQ's message track): consumed, consumed but filtered, not consumed yet, or not online.
+    /// </summary>
+    /// <exception cref="MQException">MessageNotFound, QueueNotFound, TopicNotFound, TopicDeleted.</exception>
+    public Task<IReadOnlyList<MessageTrack>> TrackMessageAsync(string topic, int queueId, long offset, CancellationToken cancellationToken = default)
+    {
+        Names.CheckExistingTopic(topic);
+        return BrokerErrors.Call(() => Admin().TrackMessage(topic, queueId, offset), $"track the message at {topic}:{queueId} offset {offset}", cancellationToken);
+    }
+
     /// <summary>The message at one queue offset (mqadmin queryMsgByOffset).</summary>
     /// <exception cref="MQException">MessageNotFound when nothing is stored there (never written, or removed by retention); QueueNotFound, TopicNotFound.</exception>
     public async Task<MessageExt> QueryMessageByOffsetAsync(string topic, int queueId, long offset, CancellationToken cancellationToken = default)

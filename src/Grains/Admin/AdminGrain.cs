@@ -1,5 +1,6 @@
 using OrleansMQ.Admin;
 using OrleansMQ.ConsumerGroups;
+using OrleansMQ.Filtering;
 using OrleansMQ.Grains.Storage;
 using OrleansMQ.Queues;
 using OrleansMQ.Topics;
@@ -10,7 +11,7 @@ namespace OrleansMQ.Grains.Admin;
 
 /// <summary>Operator reads, derived on each call from Postgres and the topic, queue and group grains.</summary>
 [StatelessWorker]
-internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets) : Grain, IAdminGrain
+internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMessageStore messages) : Grain, IAdminGrain
 {
     public Task<IReadOnlyList<TopicConfig>> ListTopics() => topics.ListAsync();
 
@@ -25,6 +26,37 @@ internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets) : Gra
             }
         }
         return [.. names];
+    }
+
+    public async Task<IReadOnlyList<MessageTrack>> TrackMessage(string topic, int queueId, long offset)
+    {
+        Names.CheckExistingTopic(topic);
+        var config = TopicRecord.RequireLive(await topics.GetAsync(topic), topic);
+        config.CheckQueueId(queueId);
+        var found = await messages.ReadAsync(topic, queueId, offset, 1);
+        if (found is not [var message] || message.QueueOffset != offset)
+        {
+            throw new MQException(MQErrorCode.MessageNotFound, $"no message is stored at {topic}:{queueId} offset {offset}");
+        }
+        var queue = GrainFactory.GetGrain<IQueueGrain>(queueId, topic);
+        var tracks = await Task.WhenAll((await offsets.GroupsOfTopicAsync(topic)).Select(async group =>
+        {
+            var committed = await queue.GetCommittedOffset(group);
+            var instances = await GrainFactory.GetGrain<IConsumerGroupGrain>(group).GetInstances();
+            var subscriptions = instances.SelectMany(i => i.Subscriptions).Where(s => s.Topic == topic).Distinct().ToList();
+            if (committed > offset)
+            {
+                var refusing = subscriptions.FirstOrDefault(s => !MessageFilter.Compile(s.ExpressionType, s.Expression).Matches(message));
+                return refusing is null
+                    ? new MessageTrack(group, MessageTrackType.Consumed, committed, $"committed offset {committed} is past {offset}")
+                    : new MessageTrack(group, MessageTrackType.ConsumedButFiltered, committed, $"its subscription '{refusing.Describe()}' does not take this message");
+            }
+            return subscriptions.Count > 0
+                ? new MessageTrack(group, MessageTrackType.NotConsumedYet, committed, $"committed offset {committed} has not reached {offset}")
+                : new MessageTrack(group, MessageTrackType.NotOnline, committed,
+                    instances.Count == 0 ? "no live instance" : "no live instance subscribes to the topic");
+        }));
+        return tracks;
     }
 
     public async Task<IReadOnlyList<QueueProgress>> GetGroupProgress(string group)

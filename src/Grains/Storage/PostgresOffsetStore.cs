@@ -35,6 +35,19 @@ internal sealed class PostgresOffsetStore(NpgsqlDataSource dataSource) : IOffset
         await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
     }
 
+    public async Task<IReadOnlyList<string>> GroupsOfTopicAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT DISTINCT consumer_group FROM omq_consumer_offset WHERE topic = $1 ORDER BY consumer_group");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
+        var result = new List<string>();
+        await using var reader = await StoreErrors.Guard(() => cmd.ExecuteReaderAsync(cancellationToken));
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(reader.GetString(0));
+        }
+        return result;
+    }
+
     public async Task<IReadOnlyList<string>> TopicsOfGroupAsync(string group, CancellationToken cancellationToken = default)
     {
         await using var cmd = dataSource.CreateCommand("SELECT DISTINCT topic FROM omq_consumer_offset WHERE consumer_group = $1 ORDER BY topic");

@@ -69,6 +69,9 @@ internal interface IOffsetStore
     /// <summary>Upserts offsets of one queue.</summary>
     Task SaveAsync(string topic, int queueId, IReadOnlyCollection<KeyValuePair<string, long>> offsets, CancellationToken cancellationToken = default);
 
+    /// <summary>Groups that have committed offsets on a topic.</summary>
+    Task<IReadOnlyList<string>> GroupsOfTopicAsync(string topic, CancellationToken cancellationToken = default);
+
     /// <summary>Topics on which a group has committed offsets.</summary>
     Task<IReadOnlyList<string>> TopicsOfGroupAsync(string group, CancellationToken cancellationToken = default);
 

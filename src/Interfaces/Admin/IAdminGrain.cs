@@ -19,6 +19,13 @@ public interface IAdminGrain : IGrainWithIntegerKey
     /// </summary>
     Task<IReadOnlyList<string>> ListGroups();
 
+    /// <summary>
+    /// Where one stored message stands with each consumer group that has committed offsets on its topic (RocketMQ's
+    /// message track): consumed, consumed but filtered out by the group's subscription, not consumed yet, or waiting
+    /// for a group with no live instance. Broadcasting groups keep offsets per instance and are not listed.
+    /// </summary>
+    Task<IReadOnlyList<MessageTrack>> TrackMessage(string topic, int queueId, long offset);
+
     /// <summary>Per queue of every topic the group consumes (or has committed offsets on): broker offset, consumer offset, lag.</summary>
     Task<IReadOnlyList<QueueProgress>> GetGroupProgress(string group);
 }

@@ -65,6 +65,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         app.MapGet("/api/messages/by-id/{msgId}", MessageByIdAsync);
         app.MapGet("/api/messages/by-key", MessagesByKeyAsync);
         app.MapGet("/api/messages/by-offset", MessageByOffsetAsync);
+        app.MapGet("/api/messages/track", MessageTrackAsync);
         app.MapPost("/api/messages", SendAsync);
 
         app.MapGet("/api/delay", DelayAsync);
@@ -370,6 +371,15 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         var offset = OptionalLong(http, "offset") ?? throw ApiErrors.BadRequest("query parameter \"offset\" is required");
         var message = await _admin.QueryMessageByOffsetAsync(topic, queue, offset, http.RequestAborted);
         await OkAsync(http, MessageView.Of(message));
+    }
+
+    private async Task MessageTrackAsync(HttpContext http)
+    {
+        var topic = Required(http, "topic");
+        var queue = OptionalInt(http, "queue") ?? throw ApiErrors.BadRequest("query parameter \"queue\" (the queue id) is required");
+        var offset = OptionalLong(http, "offset") ?? throw ApiErrors.BadRequest("query parameter \"offset\" is required");
+        var tracks = await _admin.TrackMessageAsync(topic, queue, offset, http.RequestAborted);
+        await OkAsync(http, tracks.Select(t => new { group = t.Group, status = t.Type.ToString(), committedOffset = t.CommittedOffset, detail = t.Detail }));
     }
 
     private async Task SendAsync(HttpContext http)

@@ -248,6 +248,10 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
         var byId = Assert.Single((await GetJsonAsync($"/api/messages/by-id/{msgId}")).EnumerateArray());
         var byKey = Assert.Single((await GetJsonAsync($"/api/messages/by-key?topic={topic}&key={key}")).EnumerateArray());
         var byOffset = await GetJsonAsync($"/api/messages/by-offset?topic={topic}&queue={queue}&offset={offset}");
+        var reader = UniqueName("api-track");
+        await _grains.Queue(topic, queue).CommitOffset(reader, offset + 1, flush: true);
+        var track = Assert.Single((await GetJsonAsync($"/api/messages/track?topic={topic}&queue={queue}&offset={offset}")).EnumerateArray());
+        Assert.Equal((reader, "Consumed", offset + 1), (track.GetProperty("group").GetString(), track.GetProperty("status").GetString(), track.GetProperty("committedOffset").GetInt64()));
         foreach (var m in new[] { byId, byKey, byOffset })
         {
             Assert.Equal(msgId, m.GetProperty("msgId").GetString());

@@ -33,6 +33,29 @@ public sealed class QueryCliTests(SiloProcessFixture fixture)
     }
 
     [Fact]
+    public async Task Message_track_shows_a_group_that_consumed_the_message_and_one_that_has_not_yet()
+    {
+        var topic = UniqueName("cli-track");
+        var early = UniqueName("early");
+        var late = UniqueName("late");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "1"));
+        AssertOk(await fixture.CliAsync("send", topic, "--body", "before"));
+        AssertOk(await fixture.CliAsync("consume", topic, "--group", late, "--count", "1"));
+        var sent = Assert.Single(ParseSent(await fixture.CliAsync("send", topic, "--body", "tracked"), topic));
+        AssertOk(await fixture.CliAsync("consume", topic, "--group", early, "--count", "2"));
+
+        var track = await fixture.CliAsync("message", "track", sent.MsgId, "--json");
+        var table = await fixture.CliAsync("message", "track", sent.MsgId);
+
+        AssertOk(track);
+        var statuses = track.StdoutLines.Select(Json).ToDictionary(j => j.GetProperty("group").GetString()!, j => j.GetProperty("status").GetString());
+        Assert.Equal("Consumed", statuses[early]);
+        Assert.Equal("NotOnline", statuses[late]);
+        AssertOk(table);
+        Assert.Contains(table.StdoutLines, l => l.Contains($" {early} ", StringComparison.Ordinal) && l.Contains(" Consumed ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Queries_that_find_nothing_or_get_bad_input_print_one_error_line_and_exit_2()
     {
         var topic = UniqueName("cli-query-none");

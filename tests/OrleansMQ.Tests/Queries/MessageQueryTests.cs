@@ -1,3 +1,4 @@
+using OrleansMQ.Admin;
 using OrleansMQ.Client;
 using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Messages;
@@ -166,5 +167,34 @@ public sealed class MessageQueryTests(BrokerClusterFixture fixture)
             return got.Count;
         }, n => n >= count, TimeSpan.FromSeconds(20), $"{count} messages");
         return got;
+    }
+
+    [Fact]
+    public async Task The_message_track_tells_each_group_with_offsets_whether_it_consumed_filtered_or_has_yet_to_consume_the_message()
+    {
+        var topic = await _grains.CreateTopicAsync("query-track", queues: 1);
+        var queue = _grains.Queue(topic, 0);
+        await queue.AppendAsync(2, tag: "created");
+        var message = Assert.Single((await queue.Pull(new Queues.PullRequest("query-track-reader", 1))).Messages);
+        var (done, filtered, behind, offline) = (UniqueName("t-done"), UniqueName("t-filtered"), UniqueName("t-behind"), UniqueName("t-offline"));
+        await queue.CommitOffset(done, 2, flush: true);
+        await queue.CommitOffset(filtered, 2, flush: true);
+        await queue.CommitOffset(behind, 1, flush: true);
+        await queue.CommitOffset(offline, 0, flush: true);
+        await _grains.GetGrain<IConsumerGroupGrain>(filtered).Heartbeat(
+            new ConsumerHeartbeat("f1", [new Subscription(topic, "paid")], MessageModel.Clustering, ConsumeFromWhere.LastOffset));
+        await _grains.GetGrain<IConsumerGroupGrain>(behind).Heartbeat(
+            new ConsumerHeartbeat("b1", [new Subscription(topic, "*")], MessageModel.Clustering, ConsumeFromWhere.LastOffset));
+
+        var tracks = (await _admin.TrackMessageAsync(topic, 0, message.QueueOffset)).ToDictionary(t => t.Group);
+
+        Assert.Equal(MessageTrackType.Consumed, tracks[done].Type);
+        Assert.Equal(MessageTrackType.ConsumedButFiltered, tracks[filtered].Type);
+        Assert.Contains("'paid'", tracks[filtered].Detail);
+        Assert.Equal((MessageTrackType.NotConsumedYet, 1L), (tracks[behind].Type, tracks[behind].CommittedOffset));
+        Assert.Equal(MessageTrackType.NotOnline, tracks[offline].Type);
+        Assert.DoesNotContain("query-track-reader", tracks.Keys);
+        var missing = await Assert.ThrowsAsync<MQException>(() => _admin.TrackMessageAsync(topic, 0, 99));
+        Assert.Equal(MQErrorCode.MessageNotFound, missing.Code);
     }
 }

@@ -1,20 +1,22 @@
 using System.CommandLine;
 using OrleansMQ.Cli.Commands.Messages;
 using OrleansMQ.Cli.Common;
+using OrleansMQ.Admin;
 using OrleansMQ.Messages;
 using OrleansMQ.Queries;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Cli.Commands.Queries;
 
-/// <summary><c>orleansmq message id | key | offset</c>: mqadmin queryMsgById, queryMsgByKey and queryMsgByOffset.</summary>
+/// <summary><c>orleansmq message id | key | offset | track</c>: mqadmin queryMsgById, queryMsgByKey, queryMsgByOffset and the message track.</summary>
 internal static class MessageCommands
 {
-    public static Command Create() => new("message", "Look up stored messages by message id, by key or by queue offset")
+    public static Command Create() => new("message", "Look up stored messages by message id, by key or by queue offset, and which groups consumed them")
     {
         ById(),
         ByKey(),
         ByOffset(),
+        Track(),
     };
 
     private static Option<bool> Json() => new("--json") { Description = "Print one JSON object per message (for jq and scripts)" };
@@ -104,6 +106,64 @@ internal static class MessageCommands
                 var message = await connection.CreateAdminClient().QueryMessageByOffsetAsync(
                     parse.GetRequiredValue(topic), parse.GetValue(queue), parse.GetValue(offset), cancellationToken);
                 MessagePrinter.Print(message, parse.GetValue(json));
+                return ExitCodes.Ok;
+            });
+        return command;
+    }
+
+    private static Command Track()
+    {
+        var msgId = new Argument<string>("msg-id") { Description = "Message id, as send printed it" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per group and stored copy (for jq and scripts)" };
+        var command = new Command("track",
+            """
+            Show, for every stored copy of a message, where it stands with each consumer group that has offsets on its topic
+            (RocketMQ's message track): Consumed, ConsumedButFiltered, NotConsumedYet, or NotOnline (no live instance).
+            Example: orleansmq message track 0193A1B2C3D47E8F9A0B1C2D3E4F5A6B
+            """)
+        { msgId, json };
+        command.SetBrokerAction(
+            parse => QueryRules.CheckMsgId(parse.GetValue(msgId)),
+            async (parse, connection, cancellationToken) =>
+            {
+                var id = parse.GetRequiredValue(msgId).Trim();
+                var admin = connection.CreateAdminClient();
+                var copies = await admin.QueryMessageByIdAsync(id, QueryRules.MaxResults, cancellationToken);
+                if (copies.Count == 0)
+                {
+                    throw new MQException(MQErrorCode.MessageNotFound, $"no stored message has id {id}");
+                }
+                var table = Output.NewTable("Queue", "Offset", "Group", "Status", "Committed Offset", "Detail").RightAligned(1, 4);
+                var rows = 0;
+                foreach (var copy in copies)
+                {
+                    foreach (var track in await admin.TrackMessageAsync(copy.Topic, copy.QueueId, copy.QueueOffset, cancellationToken))
+                    {
+                        rows++;
+                        if (parse.GetValue(json))
+                        {
+                            JsonLine.Write(w =>
+                            {
+                                w.WriteString("msgId", copy.MsgId);
+                                w.WriteString("topic", copy.Topic);
+                                w.WriteNumber("queueId", copy.QueueId);
+                                w.WriteNumber("queueOffset", copy.QueueOffset);
+                                w.WriteString("group", track.Group);
+                                w.WriteString("status", track.Type.ToString());
+                                w.WriteNumber("committedOffset", track.CommittedOffset);
+                                w.WriteString("detail", track.Detail);
+                            });
+                            continue;
+                        }
+                        table.AddPlainRow($"{copy.Topic}:{copy.QueueId}", copy.QueueOffset.ToString(), track.Group, track.Type.ToString(),
+                            track.CommittedOffset < 0 ? "-" : track.CommittedOffset.ToString(), track.Detail);
+                    }
+                }
+                if (!parse.GetValue(json))
+                {
+                    Output.Write(table);
+                    Output.Note($"{rows} group track(s) over {copies.Count} stored cop{(copies.Count == 1 ? "y" : "ies")}");
+                }
                 return ExitCodes.Ok;
             });
         return command;

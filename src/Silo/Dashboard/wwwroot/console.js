@@ -585,7 +585,8 @@
   }
 
   async function pageMessage(token, topic, queue, offset) {
-    const m = await api('GET', `messages/by-offset?${new URLSearchParams({ topic, queue, offset })}`);
+    const where = new URLSearchParams({ topic, queue, offset });
+    const [m, tracks] = await Promise.all([api('GET', `messages/by-offset?${where}`), api('GET', `messages/track?${where}`)]);
     const props = Object.entries(m.properties || {}).map(([k, v]) => ({ k, v }));
     paint(token,
       h('h1', null, 'Message ', h('span', { class: 'mono', text: m.msgId })),
@@ -603,6 +604,13 @@
         h('dt', { text: 'Body' }), h('dd', { text: `${fmtBytes(m.bodySize)}, shown as ${m.bodyEncoding === 'utf-8' ? 'UTF-8 text' : 'base64 (not valid UTF-8)'}` }))),
       h('h2', { text: 'Properties' }),
       table([{ title: 'Name', value: p => p.k, cls: 'mono' }, { title: 'Value', value: p => p.v, cls: 'mono wrap' }], props, { empty: 'No properties.' }),
+      h('h2', { text: 'Consumer groups (message track)' }),
+      table([
+        { title: 'Group', value: t => link(t.group, 'group', t.group), cls: 'wrap' },
+        { title: 'Status', value: t => badge(t.status, t.status === 'Consumed' ? 'ok' : t.status === 'NotOnline' ? 'bad' : 'warn') },
+        { title: 'Committed offset', value: t => t.committedOffset < 0 ? '' : fmtNum(t.committedOffset), cls: 'num' },
+        { title: 'Detail', value: t => t.detail, cls: 'wrap' },
+      ], tracks, { empty: 'No group has committed offsets on this topic.' }),
       h('h2', { text: 'Body' }),
       h('pre', { class: 'body', text: m.body }));
   }
