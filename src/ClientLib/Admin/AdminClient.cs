@@ -200,6 +200,19 @@ public sealed class AdminClient
         return BrokerErrors.Call(() => Admin().TrackMessage(topic, queueId, offset), $"track the message at {topic}:{queueId} offset {offset}", cancellationToken);
     }
 
+    /// <summary>
+    /// Delivers the message at one queue offset again to <paramref name="group"/> only (the dashboard's resend from the
+    /// message track): through the group's retry topic, at once, with its id, body and properties. A clustering push
+    /// consumer of the group receives it as a retry (ReconsumeTimes 0).
+    /// </summary>
+    /// <exception cref="MQException">InvalidGroupName, InvalidTopicName / ReservedName, MessageNotFound.</exception>
+    public Task<SendBackResult> ResendMessageAsync(string group, string topic, int queueId, long offset, CancellationToken cancellationToken = default)
+    {
+        Names.CheckGroup(group);
+        Names.CheckTopic(topic);
+        return BrokerErrors.Call(() => _grains.GetGrain<IRetryGrain>(group).ResendMessage(topic, queueId, offset), $"resend {topic}:{queueId} offset {offset} to group '{group}'", cancellationToken);
+    }
+
     /// <summary>The message at one queue offset (mqadmin queryMsgByOffset).</summary>
     /// <exception cref="MQException">MessageNotFound when nothing is stored there (never written, or removed by retention); QueueNotFound, TopicNotFound.</exception>
     public async Task<MessageExt> QueryMessageByOffsetAsync(string topic, int queueId, long offset, CancellationToken cancellationToken = default)

@@ -94,6 +94,22 @@ internal sealed partial class RetryGrain(IMessageStore messages, IDeadLetterStor
         return [.. letters.Select(m => new DeadLetter(m, resent.TryGetValue(m.MsgId, out var at) ? at : null))];
     }
 
+    public async Task<SendBackResult> ResendMessage(string topic, int queueId, long offset)
+    {
+        Names.CheckGroup(Group);
+        Names.CheckTopic(topic);
+        var found = await messages.ReadAsync(topic, queueId, offset, 1);
+        if (found is not [var message] || message.QueueOffset != offset)
+        {
+            throw new MQException(MQErrorCode.MessageNotFound, $"no message is stored at {topic}:{queueId} offset {offset}");
+        }
+        await EnsureRetryTopic();
+        var resentAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        await GrainFactory.GetGrain<IQueueGrain>(0, RetryTopic).Append(new AppendRequest([Carry(message, 0, new Dictionary<string, string> { [MessageConst.ResentAt] = resentAt })]));
+        LogResentMessage(Group, message.MsgId, $"{topic}:{queueId}", offset);
+        return new SendBackResult(message.MsgId, RetryTopic, 0, DeadLettered: false, 0);
+    }
+
     public async Task<IReadOnlyList<SendBackResult>> ResendDeadLetters(IReadOnlyList<string>? msgIds)
     {
         Names.CheckGroup(Group);
@@ -162,6 +178,9 @@ internal sealed partial class RetryGrain(IMessageStore messages, IDeadLetterStor
         properties.Remove(name);
         return message with { Properties = properties };
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: message {MsgId} of {Queue} offset {Offset} resent to the group by an operator")]
+    private partial void LogResentMessage(string group, string msgId, string queue, long offset);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Group {Group}: message {MsgId} of topic {Topic} went to the dead-letter queue after {ReconsumeTimes} reconsume(s): {Reason}")]
     private partial void LogDeadLettered(string group, string msgId, string topic, int reconsumeTimes, string reason);

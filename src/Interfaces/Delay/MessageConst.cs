@@ -30,9 +30,12 @@ public static class MessageConst
     /// <summary>Set on a message resent from the dead-letter queue: when it was resent.</summary>
     public const string DlqResentAt = "DLQ_RESENT_AT";
 
+    /// <summary>Set on a stored message an operator resent to one group (the message track's resend): when.</summary>
+    public const string ResentAt = "RESENT_AT";
+
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
     {
-        RealTopic, RealQueueId, DelayLevel, TimerDeliverMs, RetryTopic, OriginQueueOffset, DlqReason, DlqResentAt,
+        RealTopic, RealQueueId, DelayLevel, TimerDeliverMs, RetryTopic, OriginQueueOffset, DlqReason, DlqResentAt, ResentAt,
     };
 
     /// <summary>Whether a property name is the broker's.</summary>

@@ -26,6 +26,13 @@ public interface IRetryGrain : IGrainWithStringKey
     Task<IReadOnlyList<DeadLetter>> ListDeadLetters(long fromOffset, int maxCount);
 
     /// <summary>
+    /// Delivers a stored message of a topic again to this group only (RocketMQ dashboard's resend from the message
+    /// track): it goes to the group's retry topic, due at once with reconsumeTimes 0, and keeps its id, body and
+    /// properties. Other groups are not affected. Throws MessageNotFound when nothing is stored at that offset.
+    /// </summary>
+    Task<SendBackResult> ResendMessage(string topic, int queueId, long offset);
+
+    /// <summary>
     /// Puts dead letters back to the group (its retry topic, due at once, reconsumeTimes 0): those with the given
     /// ids, or with null every one never resent. Throws MessageNotFound for an id not in the DLQ.
     /// </summary>

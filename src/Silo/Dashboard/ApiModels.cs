@@ -68,6 +68,9 @@ public sealed record CreateTopicRequest(string? Name, int? Queues, string? Messa
 /// <summary><c>PATCH /api/topics/{topic}</c>: the settings to change; a missing one stays as it is. Queues only grow.</summary>
 public sealed record UpdateTopicRequest(int? Queues, string? MessageType, string? Permission, int? RetentionHours);
 
+/// <summary><c>POST /api/messages/resend</c>: deliver the stored message at a queue offset again to one group.</summary>
+public sealed record ResendMessageRequest(string? Group, string? Topic, int? QueueId, long? QueueOffset);
+
 /// <summary>
 /// <c>POST /api/messages</c>: a test message (the dashboard's "send message"); the body is UTF-8 text. At most one of
 /// <c>DelayLevel</c> and <c>DeliverAt</c> (a timer message).

@@ -66,6 +66,7 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         app.MapGet("/api/messages/by-key", MessagesByKeyAsync);
         app.MapGet("/api/messages/by-offset", MessageByOffsetAsync);
         app.MapGet("/api/messages/track", MessageTrackAsync);
+        app.MapPost("/api/messages/resend", ResendMessageAsync);
         app.MapPost("/api/messages", SendAsync);
 
         app.MapGet("/api/delay", DelayAsync);
@@ -380,6 +381,18 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
         var offset = OptionalLong(http, "offset") ?? throw ApiErrors.BadRequest("query parameter \"offset\" is required");
         var tracks = await _admin.TrackMessageAsync(topic, queue, offset, http.RequestAborted);
         await OkAsync(http, tracks.Select(t => new { group = t.Group, status = t.Type.ToString(), committedOffset = t.CommittedOffset, detail = t.Detail }));
+    }
+
+    private async Task ResendMessageAsync(HttpContext http)
+    {
+        var request = await ReadAsync<ResendMessageRequest>(http);
+        var group = request.Group ?? throw ApiErrors.BadRequest("a resend needs the \"group\" that gets the message again");
+        var topic = request.Topic ?? throw ApiErrors.BadRequest("a resend needs the message's \"topic\"");
+        var queue = request.QueueId ?? throw ApiErrors.BadRequest("a resend needs the message's \"queueId\"");
+        var offset = request.QueueOffset ?? throw ApiErrors.BadRequest("a resend needs the message's \"queueOffset\"");
+        var result = await _admin.ResendMessageAsync(group, topic, queue, offset, http.RequestAborted);
+        LogAction(http, $"resent {result.MsgId} ({topic}:{queue} offset {offset}) to group '{group}'");
+        await OkAsync(http, new { msgId = result.MsgId, group, topic = result.Topic });
     }
 
     private async Task SendAsync(HttpContext http)

@@ -252,6 +252,8 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
         await _grains.Queue(topic, queue).CommitOffset(reader, offset + 1, flush: true);
         var track = Assert.Single((await GetJsonAsync($"/api/messages/track?topic={topic}&queue={queue}&offset={offset}")).EnumerateArray());
         Assert.Equal((reader, "Consumed", offset + 1), (track.GetProperty("group").GetString(), track.GetProperty("status").GetString(), track.GetProperty("committedOffset").GetInt64()));
+        var resent = await PostJsonAsync("/api/messages/resend", new { group = reader, topic, queueId = queue, queueOffset = offset });
+        Assert.Equal((msgId, $"%RETRY%{reader}"), (resent.GetProperty("msgId").GetString(), resent.GetProperty("topic").GetString()));
         foreach (var m in new[] { byId, byKey, byOffset })
         {
             Assert.Equal(msgId, m.GetProperty("msgId").GetString());

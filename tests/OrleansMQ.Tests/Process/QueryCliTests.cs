@@ -53,6 +53,13 @@ public sealed class QueryCliTests(SiloProcessFixture fixture)
         Assert.Equal("NotOnline", statuses[late]);
         AssertOk(table);
         Assert.Contains(table.StdoutLines, l => l.Contains($" {early} ", StringComparison.Ordinal) && l.Contains(" Consumed ", StringComparison.Ordinal));
+
+        var resend = await fixture.CliAsync("message", "resend", sent.MsgId, "--group", early);
+        var copies = await fixture.CliAsync("message", "id", sent.MsgId, "--json");
+
+        AssertOk(resend);
+        Assert.Equal($"resent {sent.MsgId} ({topic}:0 offset {sent.Offset}) to group {early} through %RETRY%{early}", Assert.Single(resend.StdoutLines));
+        Assert.Equal([$"%RETRY%{early}", topic], copies.StdoutLines.Select(l => Json(l).GetProperty("topic").GetString()).Order(StringComparer.Ordinal));
     }
 
     [Fact]

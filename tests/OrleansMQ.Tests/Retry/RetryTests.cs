@@ -27,6 +27,46 @@ public sealed class RetryTests(BrokerClusterFixture fixture, ITestOutputHelper o
     private sealed record Delivery(MessageExt Message, DateTimeOffset ReceivedAt);
 
     [Fact]
+    public async Task A_consumed_message_resent_to_one_group_reaches_that_group_again_and_no_other()
+    {
+        var topic = await _grains.CreateTopicAsync("retry-resend", 1);
+        var (billing, audit) = (UniqueName("g-billing"), UniqueName("g-audit"));
+        await using var producer = new Producer(_grains);
+        var message = new Message(topic, "order 7 paid") { Tag = "paid" };
+        message.Properties["region"] = "eu";
+        var sent = await producer.SendAsync(message);
+        var received = new ConcurrentQueue<(string Group, MessageExt Message)>();
+        await using var billingConsumer = await StartAsync(billing);
+        await using var auditConsumer = await StartAsync(audit);
+        await Eventually.PollAsync(() => Task.FromResult(received.Count), c => c >= 2, Guard, "both groups to consume the message once");
+
+        var result = await _admin.ResendMessageAsync(billing, topic, sent.Queue.QueueId, sent.QueueOffset);
+
+        Assert.Equal((sent.MsgId, Names.RetryTopic(billing)), (result.MsgId, result.Topic));
+        await Eventually.PollAsync(() => Task.FromResult(received.Count(r => r.Group == billing)), c => c >= 2, Guard, "billing to get the message again");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var again = received.Where(r => r.Group == billing).Last().Message;
+        Assert.Equal((sent.MsgId, topic, "paid", "eu", 0), (again.MsgId, again.Topic, again.Tag, again.GetProperty("region"), again.ReconsumeTimes));
+        Assert.NotNull(again.GetProperty(MessageConst.ResentAt));
+        Assert.Single(received, r => r.Group == audit);
+        var missing = await Assert.ThrowsAsync<MQException>(() => _admin.ResendMessageAsync(billing, topic, 0, 99));
+        Assert.Equal(MQErrorCode.MessageNotFound, missing.Code);
+
+        async Task<PushConsumer> StartAsync(string group)
+        {
+            var consumer = new PushConsumer(_grains, PushConsumerTests.Options(group));
+            consumer.Subscribe(topic);
+            consumer.RegisterMessageListener((messages, _, _) =>
+            {
+                foreach (var m in messages) received.Enqueue((group, m));
+                return Task.FromResult(ConsumeResult.Success);
+            });
+            await consumer.StartAsync();
+            return consumer;
+        }
+    }
+
+    [Fact]
     public async Task An_always_failing_message_walks_the_retry_ladder_and_lands_once_in_the_DLQ_then_resend_delivers_it_again()
     {
         const int maxReconsumeTimes = 3;

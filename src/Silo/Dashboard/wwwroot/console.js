@@ -610,6 +610,13 @@
         { title: 'Status', value: t => badge(t.status, t.status === 'Consumed' ? 'ok' : t.status === 'NotOnline' ? 'bad' : 'warn') },
         { title: 'Committed offset', value: t => t.committedOffset < 0 ? '' : fmtNum(t.committedOffset), cls: 'num' },
         { title: 'Detail', value: t => t.detail, cls: 'wrap' },
+        {
+          title: '', value: t => /^(%RETRY%|%DLQ%|RMQ_SYS_|OMQ_SYS_|rmq_sys_)/.test(m.topic) ? '' : h('button', {
+            class: 'small secondary', text: 'resend to group', onclick: () => act(
+              () => api('POST', 'messages/resend', { group: t.group, topic: m.topic, queueId: m.queueId, queueOffset: m.queueOffset }),
+              r => `Message ${r.msgId} resent to group '${r.group}' through ${r.topic}.`),
+          }),
+        },
       ], tracks, { empty: 'No group has committed offsets on this topic.' }),
       h('h2', { text: 'Body' }),
       h('pre', { class: 'body', text: m.body }));
