@@ -35,31 +35,11 @@ internal sealed class PostgresOffsetStore(NpgsqlDataSource dataSource) : IOffset
         await StoreErrors.Guard(() => cmd.ExecuteNonQueryAsync(cancellationToken));
     }
 
-    public async Task<IReadOnlyList<string>> GroupsOfTopicAsync(string topic, CancellationToken cancellationToken = default)
-    {
-        await using var cmd = dataSource.CreateCommand("SELECT DISTINCT consumer_group FROM omq_consumer_offset WHERE topic = $1 ORDER BY consumer_group");
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
-        var result = new List<string>();
-        await using var reader = await StoreErrors.Guard(() => cmd.ExecuteReaderAsync(cancellationToken));
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(reader.GetString(0));
-        }
-        return result;
-    }
+    public Task<IReadOnlyList<string>> GroupsOfTopicAsync(string topic, CancellationToken cancellationToken = default) =>
+        NamesAsync("SELECT DISTINCT consumer_group FROM omq_consumer_offset WHERE topic = $1 ORDER BY consumer_group", topic, cancellationToken);
 
-    public async Task<IReadOnlyList<string>> TopicsOfGroupAsync(string group, CancellationToken cancellationToken = default)
-    {
-        await using var cmd = dataSource.CreateCommand("SELECT DISTINCT topic FROM omq_consumer_offset WHERE consumer_group = $1 ORDER BY topic");
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group });
-        var result = new List<string>();
-        await using var reader = await StoreErrors.Guard(() => cmd.ExecuteReaderAsync(cancellationToken));
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(reader.GetString(0));
-        }
-        return result;
-    }
+    public Task<IReadOnlyList<string>> TopicsOfGroupAsync(string group, CancellationToken cancellationToken = default) =>
+        NamesAsync("SELECT DISTINCT topic FROM omq_consumer_offset WHERE consumer_group = $1 ORDER BY topic", group, cancellationToken);
 
     public async Task<IReadOnlyList<string>> GroupsAsync(CancellationToken cancellationToken = default)
     {
@@ -71,6 +51,19 @@ internal sealed class PostgresOffsetStore(NpgsqlDataSource dataSource) : IOffset
             UNION SELECT consumer_group FROM omq_consumer_group
             ORDER BY 1
             """);
+        return await ReadNamesAsync(cmd, cancellationToken);
+    }
+
+    /// <summary>The first column of a query with one text parameter.</summary>
+    private async Task<IReadOnlyList<string>> NamesAsync(string sql, string arg, CancellationToken cancellationToken)
+    {
+        await using var cmd = dataSource.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = arg });
+        return await ReadNamesAsync(cmd, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<string>> ReadNamesAsync(NpgsqlCommand cmd, CancellationToken cancellationToken)
+    {
         var result = new List<string>();
         await using var reader = await StoreErrors.Guard(() => cmd.ExecuteReaderAsync(cancellationToken));
         while (await reader.ReadAsync(cancellationToken))
