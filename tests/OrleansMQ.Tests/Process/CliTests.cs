@@ -99,6 +99,10 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
         AssertOk(await fixture.CliAsync("consume", topic, "--group", group, "--count", "3", "--from", "first"));
 
         var listed = await fixture.CliAsync("group", "list");
+        var listedJson = await fixture.CliAsync("group", "list", "--json");
+        var progressJson = await fixture.CliAsync("group", "progress", group, "--json");
+        var statusJson = await fixture.CliAsync("topic", "status", topic, "--json");
+        var topicsJson = await fixture.CliAsync("topic", "list", "--json");
         var deleted = await fixture.CliAsync("group", "delete", group);
         var listedAfter = await fixture.CliAsync("group", "list");
         var offsetsAfter = await fixture.Database.CountGroupOffsetsAsync(group);
@@ -107,6 +111,14 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
         AssertOk(listed);
         var row = Assert.Single(listed.StdoutLines, l => l.Contains($" {group} ", StringComparison.Ordinal));
         Assert.Matches(@"│\s+0\s+│\s+1\s+│\s+1\s+│", row); // no live instance, one topic, lag 1
+        var json = Assert.Single(listedJson.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement), g => g.GetProperty("group").GetString() == group);
+        Assert.Equal((0, 1, 1L), (json.GetProperty("instances").GetInt32(), json.GetProperty("topics").GetInt32(), json.GetProperty("totalLag").GetInt64()));
+        var progress = progressJson.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([0, 1], progress.Select(q => q.GetProperty("queueId").GetInt32()));
+        Assert.Equal(1, progress.Sum(q => q.GetProperty("lag").GetInt64()));
+        Assert.Equal(4, statusJson.StdoutLines.Sum(l => JsonDocument.Parse(l).RootElement.GetProperty("messages").GetInt64()));
+        var listedTopic = Assert.Single(topicsJson.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement), t => t.GetProperty("name").GetString() == topic);
+        Assert.Equal((2, "RW"), (listedTopic.GetProperty("queues").GetInt32(), listedTopic.GetProperty("perm").GetString()));
         AssertOk(deleted);
         Assert.StartsWith($"deleted group {group}: ", Assert.Single(deleted.StdoutLines));
         Assert.DoesNotContain(listedAfter.StdoutLines, l => l.Contains($" {group} ", StringComparison.Ordinal));

@@ -21,7 +21,8 @@ internal static class GroupCommands
 
     private static Command ListGroups()
     {
-        var command = new Command("list", "Every consumer group the broker knows, with its live instances and total lag (mqadmin consumerProgress without a group)");
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per group instead of a table" };
+        var command = new Command("list", "Every consumer group the broker knows, with its live instances and total lag (mqadmin consumerProgress without a group)") { json };
         command.SetBrokerAction(_ => { }, async (parse, connection, cancellationToken) =>
         {
             var admin = connection.CreateAdminClient();
@@ -32,6 +33,20 @@ internal static class GroupCommands
                 var progress = await admin.GetGroupProgressAsync(group, cancellationToken);
                 return (Group: group, Instances: (await instances).Count, Topics: progress.Select(q => q.Topic).Distinct().Count(), Lag: progress.Sum(q => q.Lag));
             }));
+            if (parse.GetValue(json))
+            {
+                foreach (var row in rows)
+                {
+                    JsonLine.Write(w =>
+                    {
+                        w.WriteString("group", row.Group);
+                        w.WriteNumber("instances", row.Instances);
+                        w.WriteNumber("topics", row.Topics);
+                        w.WriteNumber("totalLag", row.Lag);
+                    });
+                }
+                return ExitCodes.Ok;
+            }
             var table = Output.NewTable("Group", "Instances", "Topics", "Total Lag").RightAligned(1, 2, 3);
             foreach (var row in rows)
             {
@@ -69,11 +84,28 @@ internal static class GroupCommands
     private static Command Progress()
     {
         var group = GroupName();
-        var command = new Command("progress", "Per queue: broker offset, consumer offset and lag of a group (mqadmin consumerProgress)") { group };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per queue instead of a table" };
+        var command = new Command("progress", "Per queue: broker offset, consumer offset and lag of a group (mqadmin consumerProgress)") { group, json };
         command.SetBrokerAction(parse => Names.CheckGroup(parse.GetValue(group)), async (parse, connection, cancellationToken) =>
         {
             var name = parse.GetRequiredValue(group);
             var queues = await connection.CreateAdminClient().GetGroupProgressAsync(name, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                foreach (var queue in queues.OrderBy(q => q.Topic, StringComparer.Ordinal).ThenBy(q => q.QueueId))
+                {
+                    JsonLine.Write(w =>
+                    {
+                        w.WriteString("topic", queue.Topic);
+                        w.WriteNumber("queueId", queue.QueueId);
+                        w.WriteNumber("brokerOffset", queue.BrokerOffset);
+                        w.WriteNumber("consumerOffset", queue.ConsumerOffset);
+                        w.WriteNumber("lag", queue.Lag);
+                        if (queue.LastStoredAt is { } stored) w.WriteString("lastStoredAt", stored);
+                    });
+                }
+                return ExitCodes.Ok;
+            }
             var table = Output.NewTable("Topic", "Queue", "Broker Offset", "Consumer Offset", "Diff", "Last Store Time").RightAligned(1, 2, 3, 4);
             foreach (var queue in queues.OrderBy(q => q.Topic, StringComparer.Ordinal).ThenBy(q => q.QueueId))
             {

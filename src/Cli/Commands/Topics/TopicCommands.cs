@@ -115,10 +115,27 @@ internal static class TopicCommands
 
     private static Command ListTopics()
     {
-        var command = new Command("list", "List topics (mqadmin topicList)");
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per topic instead of a table" };
+        var command = new Command("list", "List topics (mqadmin topicList)") { json };
         command.SetBrokerAction(_ => { }, async (parse, connection, cancellationToken) =>
         {
             var topics = await connection.CreateAdminClient().ListTopicsAsync(cancellationToken);
+            if (parse.GetValue(json))
+            {
+                foreach (var topic in topics.OrderBy(t => t.Name, StringComparer.Ordinal))
+                {
+                    JsonLine.Write(w =>
+                    {
+                        w.WriteString("name", topic.Name);
+                        w.WriteNumber("queues", topic.Queues);
+                        w.WriteString("messageType", TypeName(topic.MessageType));
+                        w.WriteString("perm", PermissionName(topic.Permission));
+                        w.WriteNumber("retentionHours", topic.RetentionHours);
+                        w.WriteString("createdAt", topic.CreatedAt);
+                    });
+                }
+                return ExitCodes.Ok;
+            }
             var table = Output.NewTable("Topic", "Queues", "Type", "Perm", "Retention", "Created").RightAligned(1).RightAligned(4);
             foreach (var topic in topics.OrderBy(t => t.Name, StringComparer.Ordinal))
             {
@@ -135,11 +152,27 @@ internal static class TopicCommands
     private static Command TopicStatus()
     {
         var name = TopicName("Topic name (retry and DLQ topics such as %RETRY%group are allowed)");
-        var command = new Command("status", "Show each queue's min offset, max offset and last store time (mqadmin topicStatus)") { name };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per queue instead of a table" };
+        var command = new Command("status", "Show each queue's min offset, max offset and last store time (mqadmin topicStatus)") { name, json };
         command.SetBrokerAction(parse => Names.CheckExistingTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
         {
             var topic = parse.GetRequiredValue(name);
             var queues = await connection.CreateAdminClient().GetTopicStatusAsync(topic, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                foreach (var queue in queues.OrderBy(q => q.QueueId))
+                {
+                    JsonLine.Write(w =>
+                    {
+                        w.WriteNumber("queueId", queue.QueueId);
+                        w.WriteNumber("minOffset", queue.MinOffset);
+                        w.WriteNumber("maxOffset", queue.MaxOffset);
+                        w.WriteNumber("messages", queue.MaxOffset - queue.MinOffset);
+                        if (queue.LastStoredAt is { } stored) w.WriteString("lastStoredAt", stored);
+                    });
+                }
+                return ExitCodes.Ok;
+            }
             var table = Output.NewTable("Queue", "Min Offset", "Max Offset", "Messages", "Last Store Time").RightAligned(0, 1, 2, 3);
             foreach (var queue in queues.OrderBy(q => q.QueueId))
             {
