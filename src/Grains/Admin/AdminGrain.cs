@@ -11,7 +11,7 @@ namespace OrleansMQ.Grains.Admin;
 
 /// <summary>Operator reads, derived on each call from Postgres and the topic, queue and group grains.</summary>
 [StatelessWorker]
-internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMessageStore messages) : Grain, IAdminGrain
+internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMessageQueryStore messages) : Grain, IAdminGrain
 {
     public Task<IReadOnlyList<TopicConfig>> ListTopics() => topics.ListAsync();
 
@@ -33,11 +33,7 @@ internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMess
         Names.CheckExistingTopic(topic);
         var config = TopicRecord.RequireLive(await topics.GetAsync(topic), topic);
         config.CheckQueueId(queueId);
-        var found = await messages.ReadAsync(topic, queueId, offset, 1);
-        if (found is not [var message] || message.QueueOffset != offset)
-        {
-            throw new MQException(MQErrorCode.MessageNotFound, $"no message is stored at {topic}:{queueId} offset {offset}");
-        }
+        var message = await messages.RequireAtAsync(topic, queueId, offset);
         var queue = GrainFactory.GetGrain<IQueueGrain>(queueId, topic);
         var tracks = await Task.WhenAll((await offsets.GroupsOfTopicAsync(topic)).Select(async group =>
         {

@@ -21,7 +21,7 @@ namespace OrleansMQ.Grains.Retry;
 /// was first consumed from. Stateless: everything is in the message log.
 /// </summary>
 [StatelessWorker]
-internal sealed partial class RetryGrain(IMessageStore messages, IDeadLetterStore resends, IOptions<BrokerOptions> options, ILogger<RetryGrain> logger)
+internal sealed partial class RetryGrain(IMessageStore messages, IMessageQueryStore queries, IDeadLetterStore resends, IOptions<BrokerOptions> options, ILogger<RetryGrain> logger)
     : Grain, IRetryGrain
 {
     /// <summary>RocketMQ's retry and DLQ topics have one queue per group.</summary>
@@ -98,11 +98,7 @@ internal sealed partial class RetryGrain(IMessageStore messages, IDeadLetterStor
     {
         Names.CheckGroup(Group);
         Names.CheckTopic(topic);
-        var found = await messages.ReadAsync(topic, queueId, offset, 1);
-        if (found is not [var message] || message.QueueOffset != offset)
-        {
-            throw new MQException(MQErrorCode.MessageNotFound, $"no message is stored at {topic}:{queueId} offset {offset}");
-        }
+        var message = await queries.RequireAtAsync(topic, queueId, offset);
         await EnsureRetryTopic();
         var resentAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
         await GrainFactory.GetGrain<IQueueGrain>(0, RetryTopic).Append(new AppendRequest([Carry(message, 0, new Dictionary<string, string> { [MessageConst.ResentAt] = resentAt })]));

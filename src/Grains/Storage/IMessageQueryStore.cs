@@ -29,3 +29,11 @@ internal interface IMessageQueryStore
     /// </summary>
     Task<int> DeleteBeforeAsync(string topic, int queueId, long beforeOffset, int maxRows, CancellationToken cancellationToken = default);
 }
+
+internal static class MessageQueryStoreExtensions
+{
+    /// <summary>The message at one queue offset; MessageNotFound when it is not (or no longer) stored.</summary>
+    public static async Task<MessageExt> RequireAtAsync(this IMessageQueryStore store, string topic, int queueId, long offset) =>
+        await store.FindAtAsync(topic, queueId, offset)
+        ?? throw new MQException(MQErrorCode.MessageNotFound, $"no message is stored at {topic}:{queueId} offset {offset}");
+}
