@@ -141,6 +141,30 @@ public sealed class AdminClient
     public Task<IReadOnlyList<string>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
         BrokerErrors.Call(() => Admin().ListGroups(), "list consumer groups", cancellationToken);
 
+    /// <summary>
+    /// Every known group with its live instances, topics and total lag (mqadmin consumerProgress without a group).
+    /// A group the broker cannot describe (a name from older data, say) comes back with its error and does not hide the others.
+    /// </summary>
+    public async Task<IReadOnlyList<GroupSummary>> ListGroupSummariesAsync(CancellationToken cancellationToken = default)
+    {
+        var names = await ListGroupsAsync(cancellationToken).ConfigureAwait(false);
+        return await Task.WhenAll(names.Select(async group =>
+        {
+            try
+            {
+                var progress = GetGroupProgressAsync(group, cancellationToken);
+                var instances = await GetGroupInstancesAsync(group, cancellationToken).ConfigureAwait(false);
+                var queues = await progress.ConfigureAwait(false);
+                return new GroupSummary(group, instances.Count, instances.Select(i => (MessageModel?)i.MessageModel).FirstOrDefault(),
+                    instances.Any(i => i.Orderly), [.. queues.Select(q => q.Topic).Distinct()], queues.Sum(q => q.Lag));
+            }
+            catch (MQException e)
+            {
+                return new GroupSummary(group, 0, null, false, [], 0, e);
+            }
+        })).ConfigureAwait(false);
+    }
+
     /// <summary>Per queue the group consumes: broker offset, consumer offset, lag (mqadmin consumerProgress).</summary>
     public Task<IReadOnlyList<QueueProgress>> GetGroupProgressAsync(string group, CancellationToken cancellationToken = default)
     {

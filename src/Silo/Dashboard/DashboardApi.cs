@@ -208,31 +208,10 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
 
     private async Task ListGroupsAsync(HttpContext http)
     {
-        var names = await _admin.ListGroupsAsync(http.RequestAborted);
-        var groups = await Task.WhenAll(names.Select(async group =>
-        {
-            try
-            {
-                var progress = _admin.GetGroupProgressAsync(group, http.RequestAborted);
-                var instances = await _admin.GetGroupInstancesAsync(group, http.RequestAborted);
-                var queues = await progress;
-                return (object)new
-                {
-                    group,
-                    instances = instances.Count,
-                    messageModel = instances.Select(i => (MessageModel?)i.MessageModel).FirstOrDefault(),
-                    orderly = instances.Any(i => i.Orderly),
-                    topics = queues.Select(q => q.Topic).Distinct().ToList(),
-                    totalLag = queues.Sum(q => q.Lag),
-                };
-            }
-            catch (MQException e)
-            {
-                // One group the broker cannot describe (a name from older data, say) must not hide the others.
-                return new { group, error = ApiError.Of(e) };
-            }
-        }));
-        await OkAsync(http, groups);
+        var groups = await _admin.ListGroupSummariesAsync(http.RequestAborted);
+        await OkAsync(http, groups.Select(g => g.Error is { } error
+            ? (object)new { group = g.Group, error = ApiError.Of(error) }
+            : new { group = g.Group, instances = g.Instances, messageModel = g.MessageModel, orderly = g.Orderly, topics = g.Topics, totalLag = g.TotalLag }));
     }
 
     private async Task DeleteGroupAsync(HttpContext http)
