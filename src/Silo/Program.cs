@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansMQ;
 using OrleansMQ.Grains;
@@ -77,6 +78,9 @@ try
     }
 
     using var host = builder.Build();
+    // Broker settings are checked before the host starts: a wrong value is then this program's one error line, not
+    // also a "Hosting failed to start" log entry with the whole stack.
+    _ = host.Services.GetRequiredService<IOptions<BrokerOptions>>().Value;
     await host.StartAsync();
     var dashboard = host.Services.GetService<DashboardServer>();
     var console = dashboard switch
