@@ -43,6 +43,16 @@ public sealed class BrokerOptions
     /// <summary>Longest a pull may wait for new messages; stays under Orleans' 30 s call timeout.</summary>
     public TimeSpan MaxPullSuspend { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Long polling (RocketMQ's longPollingEnable, on by default): a pull at the end of a queue waits up to its suspend
+    /// time and is answered the moment a message is committed. Off, pulls are short-polled: held for
+    /// <see cref="ShortPollingTime"/>, not woken by new messages, then answered with what is there.
+    /// </summary>
+    public bool LongPollingEnabled { get; set; } = true;
+
+    /// <summary>How long a pull at the end of a queue is held when <see cref="LongPollingEnabled"/> is off (RocketMQ's shortPollingTimeMills, 1 s).</summary>
+    public TimeSpan ShortPollingTime { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>A consumer instance that has not sent a heartbeat for this long is dropped from its group.</summary>
     public TimeSpan ConsumerExpiry { get; set; } = TimeSpan.FromSeconds(30);
 

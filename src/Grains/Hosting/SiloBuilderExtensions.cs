@@ -29,6 +29,7 @@ public static class SiloBuilderExtensions
             .Validate(o => o.ReadAheadBytes >= 0, "OrleansMQ:ReadAheadBytes must not be negative")
             .Validate(o => o.MaxRowsPerCommit >= 1, "OrleansMQ:MaxRowsPerCommit must be positive")
             .Validate(o => o.MaxPullSuspend > TimeSpan.Zero && o.MaxPullSuspend < TimeSpan.FromSeconds(30), "OrleansMQ:MaxPullSuspend must be between 0 and Orleans' 30 s call timeout")
+            .Validate(o => o.ShortPollingTime > TimeSpan.Zero && o.ShortPollingTime <= o.MaxPullSuspend, "OrleansMQ:ShortPollingTime must be positive and not above MaxPullSuspend")
             .Validate(o => o.OffsetFlushInterval > TimeSpan.Zero && o.ConsumerExpiry > TimeSpan.Zero, "OrleansMQ:OffsetFlushInterval and ConsumerExpiry must be positive")
             .Validate(o => o.RetentionSweepInterval > TimeSpan.Zero && o.RetentionDeleteBatch >= 1, "OrleansMQ:RetentionSweepInterval and RetentionDeleteBatch must be positive")
             .Validate(o => DelayTableIsValid(o.DelayLevels), "OrleansMQ:DelayLevels must be 1 to 64 delays such as \"1s 5s 10s 30s 1m\" (units ms, s, m, h, d)")

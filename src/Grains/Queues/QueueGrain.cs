@@ -208,10 +208,7 @@ internal sealed partial class QueueGrain(
         }
         if (offset == _nextOffset && request.SuspendTimeout > TimeSpan.Zero)
         {
-            var timeout = request.SuspendTimeout < _options.MaxPullSuspend ? request.SuspendTimeout : _options.MaxPullSuspend;
-            // WaitAsync drops its timer once the signal fires; a Task.Delay raced against it would stay queued for the
-            // whole timeout after every answered pull (tens of thousands of live timers under load).
-            await _newMessages.Task.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+            await SuspendAsync(request.SuspendTimeout);
         }
         if (offset >= _nextOffset)
         {
@@ -251,6 +248,21 @@ internal sealed partial class QueueGrain(
         Pulled.Add(found.Count, _topicTag);
         var status = found.Count > 0 ? PullStatus.Found : PullStatus.NoMatchedMessage;
         return new PullResult(status, found, next, _minOffset, _nextOffset);
+    }
+
+    /// <summary>Holds a pull that is at the end of the queue: long polling until a commit or the timeout, short polling for a fixed time.</summary>
+    private async Task SuspendAsync(TimeSpan requested)
+    {
+        if (!_options.LongPollingEnabled)
+        {
+            // RocketMQ's short polling: held once for shortPollingTimeMills, deaf to new messages, then answered.
+            await Task.Delay(requested < _options.ShortPollingTime ? requested : _options.ShortPollingTime);
+            return;
+        }
+        var timeout = requested < _options.MaxPullSuspend ? requested : _options.MaxPullSuspend;
+        // WaitAsync drops its timer once the signal fires; a Task.Delay raced against it would stay queued for the
+        // whole timeout after every answered pull (tens of thousands of live timers under load).
+        await _newMessages.Task.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
     }
 
     public Task<QueueStatus> GetStatus() => Task.FromResult(new QueueStatus(_queueId, _minOffset, _nextOffset, _lastStoredAt));
