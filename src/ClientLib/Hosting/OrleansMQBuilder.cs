@@ -28,7 +28,11 @@ public sealed class OrleansMQBuilder
     /// <summary>The application's services.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>Registers a singleton <see cref="Producer"/> (inject <c>Producer</c>); the host disposes it when it stops.</summary>
+    /// <summary>
+    /// Registers a singleton <see cref="Producer"/> (inject <c>Producer</c>, into hosted services too); the host disposes
+    /// it when it stops. With OrleansMQ's own connection it sends once the host has started.
+    /// </summary>
+    /// <exception cref="MQException">At once: a bad option, such as an invalid producer group name.</exception>
     public OrleansMQBuilder AddProducer(Action<ProducerOptions>? configure = null)
     {
         var options = Configure(configure);
@@ -107,10 +111,12 @@ public sealed class OrleansMQBuilder
         return this;
     }
 
+    /// <summary>The producer options, checked here so a bad one fails at registration, not at the first injection.</summary>
     private static ProducerOptions Configure(Action<ProducerOptions>? configure)
     {
         var options = new ProducerOptions();
         configure?.Invoke(options);
+        options.Validate();
         return options;
     }
 

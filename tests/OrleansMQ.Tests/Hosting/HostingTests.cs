@@ -106,7 +106,57 @@ public sealed class HostingTests(SiloProcessFixture fixture) : IAsyncLifetime
 
         await host.StopAsync();
         Assert.Empty(await Admin.GetGroupInstancesAsync(group));
-        Assert.Throws<MQException>(() => host.Services.GetRequiredService<AdminClient>());
+        var admin = host.Services.GetRequiredService<AdminClient>();
+        var closed = await Assert.ThrowsAsync<MQException>(() => admin.ListTopicsAsync());
+        Assert.Equal(MQErrorCode.BrokerUnavailable, closed.Code);
+    }
+
+    /// <summary>The worker-service shape: a hosted service that takes the producer in its constructor and sends once it runs.</summary>
+    public sealed class SendingWorker(Producer producer, Sink sink, WorkerTopic topic) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            var sent = await producer.SendAsync(new Message(topic.Name, "from the worker"), stoppingToken);
+            sink.Handled.Enqueue((sent.MsgId, 0, Guid.Empty));
+        }
+    }
+
+    public sealed record WorkerTopic(string Name);
+
+    [Fact]
+    public async Task A_hosted_service_takes_the_producer_in_its_constructor_and_sends_once_the_host_runs()
+    {
+        var topic = UniqueName("host-worker");
+        await Admin.CreateTopicAsync(topic, 1);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<Sink>();
+        builder.Services.AddSingleton(new WorkerTopic(topic));
+        builder.Services.AddOrleansMQClient(o => o.Gateways = fixture.Silo.Gateway).AddProducer(p => p.ProducerGroup = "hosting-worker");
+        builder.Services.AddHostedService<SendingWorker>();
+        using var host = builder.Build();
+
+        // Resolved before the start, as the host itself does for the worker: usable, but not for sending yet.
+        var early = host.Services.GetRequiredService<Producer>();
+        var notYet = await Assert.ThrowsAsync<MQException>(() => early.SendAsync(new Message(topic, "too early")));
+        await host.StartAsync();
+
+        var sink = host.Services.GetRequiredService<Sink>();
+        var (msgId, _, _) = await Eventually.PollAsync(() => Task.FromResult(sink.Handled.TryPeek(out var h) ? h : default), h => h.Body is not null, Guard, "the worker's send");
+        await host.StopAsync();
+
+        Assert.Equal(MQErrorCode.BrokerUnavailable, notYet.Code);
+        var stored = Assert.Single(await Admin.QueryMessageByIdAsync(msgId));
+        Assert.Equal((topic, "from the worker"), (stored.Topic, stored.BodyAsString()));
+        Assert.Equal(1, (await Admin.GetTopicStatusAsync(topic)).Sum(q => q.MaxOffset - q.MinOffset));
+    }
+
+    [Fact]
+    public void A_producer_registered_with_a_bad_group_fails_at_registration()
+    {
+        var services = new ServiceCollection();
+        var error = Assert.Throws<MQException>(() => services.AddOrleansMQClient().AddProducer(p => p.ProducerGroup = "bad group"));
+        Assert.Equal(MQErrorCode.InvalidGroupName, error.Code);
     }
 
     [Fact]
