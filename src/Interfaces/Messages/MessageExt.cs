@@ -22,8 +22,18 @@ public sealed record MessageExt(
     string? ProducerGroup,
     string? BornHost)
 {
-    /// <summary>The queue the message is stored in.</summary>
-    public MessageQueue Queue => new(Topic, QueueId);
+    private readonly MessageQueue? _queue;
+
+    /// <summary>
+    /// The queue the message was read from, which <see cref="QueueId"/> and <see cref="QueueOffset"/> belong to. For a
+    /// message a push consumer redelivers from its group's retry topic, <see cref="Topic"/> is the original topic while
+    /// this still names the retry queue (<c>%RETRY%group:0</c>).
+    /// </summary>
+    public MessageQueue Queue
+    {
+        get => _queue ?? new(Topic, QueueId);
+        init => _queue = value;
+    }
 
     /// <summary>The body decoded as UTF-8.</summary>
     public string BodyAsString() => System.Text.Encoding.UTF8.GetString(Body);

@@ -24,10 +24,12 @@ public static class RetryRules
 
     /// <summary>
     /// The message as a handler sees it (RocketMQ's resetRetryAndNamespace): a message from the retry topic shows
-    /// its original topic. Queue id and offset stay those of the queue it was pulled from.
+    /// its original topic. <see cref="MessageExt.Queue"/>, queue id and offset stay those of the retry queue it was pulled from.
     /// </summary>
     public static MessageExt AsDelivered(MessageExt message) =>
-        IsRetryTopic(message.Topic) && message.GetProperty(MessageConst.RetryTopic) is { } original ? message with { Topic = original } : message;
+        IsRetryTopic(message.Topic) && message.GetProperty(MessageConst.RetryTopic) is { } original
+            ? message with { Topic = original, Queue = message.Queue }
+            : message;
 
     /// <summary>Throws InvalidArgument unless 0 ≤ <paramref name="maxReconsumeTimes"/> ≤ <see cref="MaxMaxReconsumeTimes"/>.</summary>
     public static void CheckMaxReconsumeTimes(int maxReconsumeTimes)

@@ -113,6 +113,8 @@ public sealed class RetryTests(BrokerClusterFixture fixture, ITestOutputHelper o
             Assert.Equal(["order-1"], d.Message.Keys);
             Assert.Equal("poison", d.Message.BodyAsString());
             Assert.Equal("eu", d.Message.GetProperty("region"));
+            // Queue, queue id and offset say where this delivery was read from: the topic first, then the retry queue.
+            Assert.Equal(d.Message.ReconsumeTimes == 0 ? new MessageQueue(topic, 0) : new MessageQueue(Names.RetryTopic(group), 0), d.Message.Queue);
         }
         for (var k = 1; k < ladder.Count; k++)
         {

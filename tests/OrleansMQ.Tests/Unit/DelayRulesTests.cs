@@ -119,6 +119,8 @@ public sealed class DelayRulesTests
         var shown = RetryRules.AsDelivered(retried);
         Assert.Equal("orders", shown.Topic);
         Assert.Equal(7, shown.QueueOffset);
+        Assert.Equal(new MessageQueue("%RETRY%g", 0), shown.Queue);
+        Assert.Equal(new MessageQueue("%RETRY%g", 0), retried.Queue);
         Assert.Equal("orders", RetryRules.OriginalTopic(retried));
     }
 
