@@ -122,7 +122,7 @@ public sealed class AdminClient
     /// <summary>The topic's configuration, or null when it does not exist.</summary>
     public Task<TopicConfig?> GetTopicConfigAsync(string topic, CancellationToken cancellationToken = default)
     {
-        Names.CheckExistingTopic(topic);
+        Names.CheckReadableTopic(topic);
         return BrokerErrors.Call(() => Topic(topic).GetConfig(), $"read topic '{topic}'", cancellationToken);
     }
 
@@ -133,7 +133,7 @@ public sealed class AdminClient
     /// <summary>Per queue of the topic: min offset, max offset, last store time (mqadmin topicStatus).</summary>
     public Task<IReadOnlyList<QueueStatus>> GetTopicStatusAsync(string topic, CancellationToken cancellationToken = default)
     {
-        Names.CheckExistingTopic(topic);
+        Names.CheckReadableTopic(topic);
         return BrokerErrors.Call(() => Topic(topic).GetStatus(), $"read the status of topic '{topic}'", cancellationToken);
     }
 
@@ -206,7 +206,7 @@ public sealed class AdminClient
     public Task<IReadOnlyList<MessageExt>> QueryMessageByKeyAsync(
         string topic, string key, DateTimeOffset from, DateTimeOffset to, int maxResults = 64, CancellationToken cancellationToken = default)
     {
-        Names.CheckExistingTopic(topic);
+        Names.CheckReadableTopic(topic);
         QueryRules.CheckKey(key);
         QueryRules.CheckRange(from, to);
         QueryRules.CheckMaxResults(maxResults);
@@ -220,7 +220,7 @@ public sealed class AdminClient
     /// <exception cref="MQException">MessageNotFound, QueueNotFound, TopicNotFound, TopicDeleted.</exception>
     public Task<IReadOnlyList<MessageTrack>> TrackMessageAsync(string topic, int queueId, long offset, CancellationToken cancellationToken = default)
     {
-        Names.CheckExistingTopic(topic);
+        Names.CheckReadableTopic(topic);
         return BrokerErrors.Call(() => Admin().TrackMessage(topic, queueId, offset), $"track the message at {topic}:{queueId} offset {offset}", cancellationToken);
     }
 
@@ -241,7 +241,7 @@ public sealed class AdminClient
     /// <exception cref="MQException">MessageNotFound when nothing is stored there (never written, or removed by retention); QueueNotFound, TopicNotFound.</exception>
     public async Task<MessageExt> QueryMessageByOffsetAsync(string topic, int queueId, long offset, CancellationToken cancellationToken = default)
     {
-        Names.CheckExistingTopic(topic);
+        Names.CheckReadableTopic(topic);
         var message = await BrokerErrors.Call(() => Query().QueryByOffset(topic, queueId, offset), $"read {topic}:{queueId} at offset {offset}", cancellationToken)
             .ConfigureAwait(false);
         return message ?? throw new MQException(MQErrorCode.MessageNotFound, $"no message is stored at {topic}:{queueId} offset {offset} (not written yet, or removed by retention)");

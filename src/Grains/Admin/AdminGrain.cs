@@ -1,7 +1,11 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
 using OrleansMQ.Admin;
+using OrleansMQ.Delay;
 using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Filtering;
 using OrleansMQ.Grains.Storage;
+using OrleansMQ.Messages;
 using OrleansMQ.Queues;
 using OrleansMQ.Topics;
 using OrleansMQ.Validation;
@@ -11,7 +15,8 @@ namespace OrleansMQ.Grains.Admin;
 
 /// <summary>Operator reads, derived on each call from Postgres and the topic, queue and group grains.</summary>
 [StatelessWorker]
-internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMessageQueryStore messages) : Grain, IAdminGrain
+internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMessageQueryStore messages, IOptions<BrokerOptions> options)
+    : Grain, IAdminGrain
 {
     public Task<IReadOnlyList<TopicConfig>> ListTopics() => topics.ListAsync();
 
@@ -30,10 +35,14 @@ internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMess
 
     public async Task<IReadOnlyList<MessageTrack>> TrackMessage(string topic, int queueId, long offset)
     {
-        Names.CheckExistingTopic(topic);
+        Names.CheckReadableTopic(topic);
         var config = TopicRecord.RequireLive(await topics.GetAsync(topic), topic);
         config.CheckQueueId(queueId);
         var message = await messages.RequireAtAsync(topic, queueId, offset);
+        if (ScheduleTopics.IsScheduleTopic(topic))
+        {
+            return [ScheduledTrack(message)];
+        }
         var queue = GrainFactory.GetGrain<IQueueGrain>(queueId, topic);
         var tracks = await Task.WhenAll((await offsets.GroupsOfTopicAsync(topic)).Select(async group =>
         {
@@ -53,6 +62,21 @@ internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMess
                     instances.Count == 0 ? "no live instance" : "no live instance subscribes to the topic");
         }));
         return tracks;
+    }
+
+    /// <summary>The one track of a schedule copy: when it is due and where it goes then.</summary>
+    private MessageTrack ScheduledTrack(MessageExt copy)
+    {
+        var realTopic = copy.GetProperty(MessageConst.RealTopic) ?? "its topic";
+        DateTimeOffset? due = copy.GetProperty(MessageConst.TimerDeliverMs) is { } ms && long.TryParse(ms, CultureInfo.InvariantCulture, out var at)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(at)
+            : copy.GetProperty(MessageConst.DelayLevel) is { } text && int.TryParse(text, CultureInfo.InvariantCulture, out var level)
+                && level >= 1 && level <= options.Value.DelayTable.Count
+                ? copy.StoredAt + options.Value.DelayTable.DelayOf(level)
+                : null;
+        var when = due is { } d ? $"due at {d.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z" : "due time unknown";
+        return new MessageTrack(ScheduleTopics.ScheduleReaderGroup, MessageTrackType.Scheduled, -1,
+            $"schedule copy for {realTopic}, {when}; the copy stored there when due has the groups' tracks");
     }
 
     public async Task<IReadOnlyList<QueueProgress>> GetGroupProgress(string group)

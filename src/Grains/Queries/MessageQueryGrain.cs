@@ -47,7 +47,7 @@ internal sealed class MessageQueryGrain(IMessageQueryStore store, ITopicStore to
 
     private async Task<TopicConfig> RequireTopicAsync(string topic)
     {
-        Names.CheckExistingTopic(topic);
+        Names.CheckReadableTopic(topic);
         return TopicRecord.RequireLive(await topics.GetAsync(topic), topic);
     }
 }

@@ -14,6 +14,12 @@ public enum MessageTrackType
 
     /// <summary>The group has not committed past the message and has no live instance.</summary>
     NotOnline = 3,
+
+    /// <summary>
+    /// The copy a delayed or timer message waits as in the broker's schedule topic; no group consumes it there. Once due, the
+    /// message is stored in its real topic, and that copy has the groups' tracks.
+    /// </summary>
+    Scheduled = 4,
 }
 
 /// <summary>One group's track of a message: its status, the group's committed offset on the message's queue, and why.</summary>

@@ -22,6 +22,9 @@ public static class ScheduleTopics
     /// <summary>Longest timer horizon a cluster may configure.</summary>
     public static readonly TimeSpan MaxTimerHorizon = TimeSpan.FromDays(30);
 
+    /// <summary>Whether a topic is one of the broker's schedule topics, where delayed and timer messages wait.</summary>
+    public static bool IsScheduleTopic(string topic) => topic is DelayTopic or TimerTopic;
+
     /// <summary>The consumer group name the broker uses when it reads its own schedule queues.</summary>
     public const string ScheduleReaderGroup = "OMQ_SYS_SCHEDULE";
 }

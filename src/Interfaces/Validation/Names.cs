@@ -52,6 +52,12 @@ public static class Names
         CheckTopic(topic);
     }
 
+    /// <summary>
+    /// Checks a topic a client only reads or inspects (status, message queries, track): any well-formed name, the
+    /// broker's own topics included (SCHEDULE_TOPIC_XXXX, rmq_sys_wheel_timer), as mqadmin and the dashboard show them.
+    /// </summary>
+    public static void CheckReadableTopic(string? topic) => CheckSyntax(topic, "topic", MQErrorCode.InvalidTopicName);
+
     /// <summary>Checks a topic name the broker itself may use (retry and DLQ topics allowed).</summary>
     public static void CheckSystemTopic(string? topic) => CheckSyntax(topic, "topic", MQErrorCode.InvalidTopicName);
 

@@ -197,4 +197,28 @@ public sealed class MessageQueryTests(BrokerClusterFixture fixture)
         var missing = await Assert.ThrowsAsync<MQException>(() => _admin.TrackMessageAsync(topic, 0, 99));
         Assert.Equal(MQErrorCode.MessageNotFound, missing.Code);
     }
+
+    [Fact]
+    public async Task The_schedule_copy_of_a_timer_message_can_be_read_and_tracked_but_its_topic_not_deleted()
+    {
+        var topic = await _grains.CreateTopicAsync("query-scheduled", queues: 1);
+        await using var producer = new Producer(_grains);
+        var due = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddMinutes(30).ToUnixTimeMilliseconds()); // whole milliseconds, as stored
+        var sent = await producer.SendAsync(new Message(topic, "later") { DeliverAt = due });
+        var schedule = sent.ScheduleQueue!;
+
+        var copy = Assert.Single(await _admin.QueryMessageByIdAsync(sent.MsgId));
+        var atOffset = await _admin.QueryMessageByOffsetAsync(schedule.Topic, schedule.QueueId, sent.QueueOffset);
+        var status = await _admin.GetTopicStatusAsync(schedule.Topic);
+        var track = Assert.Single(await _admin.TrackMessageAsync(copy.Topic, copy.QueueId, copy.QueueOffset));
+        var delete = await Assert.ThrowsAsync<MQException>(() => _admin.DeleteTopicAsync(schedule.Topic));
+
+        Assert.Equal((schedule.Topic, sent.QueueOffset), (copy.Topic, copy.QueueOffset));
+        Assert.Equal(sent.MsgId, atOffset.MsgId);
+        Assert.Contains(status, q => q.QueueId == schedule.QueueId && q.MaxOffset > sent.QueueOffset);
+        Assert.Equal(MessageTrackType.Scheduled, track.Type);
+        var expected = $"schedule copy for {topic}, due at {due.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z";
+        Assert.True(track.Detail.Contains(expected, StringComparison.Ordinal), $"'{track.Detail}' does not say '{expected}'");
+        Assert.Equal(MQErrorCode.ReservedName, delete.Code);
+    }
 }

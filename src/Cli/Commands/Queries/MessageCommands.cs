@@ -71,7 +71,7 @@ internal static class MessageCommands
         command.SetBrokerAction(
             parse =>
             {
-                Names.CheckExistingTopic(parse.GetValue(topic));
+                Names.CheckReadableTopic(parse.GetValue(topic));
                 QueryRules.CheckKey(parse.GetValue(key));
                 QueryRules.CheckMaxResults(parse.GetValue(max));
             },
@@ -101,7 +101,7 @@ internal static class MessageCommands
             """)
         { topic, queue, offset, json };
         command.SetBrokerAction(
-            parse => Names.CheckExistingTopic(parse.GetValue(topic)),
+            parse => Names.CheckReadableTopic(parse.GetValue(topic)),
             async (parse, connection, cancellationToken) =>
             {
                 var message = await connection.CreateAdminClient().QueryMessageByOffsetAsync(
@@ -119,7 +119,8 @@ internal static class MessageCommands
         var command = new Command("track",
             """
             Show, for every stored copy of a message, where it stands with each consumer group that has offsets on its topic
-            (RocketMQ's message track): Consumed, ConsumedButFiltered, NotConsumedYet, or NotOnline (no live instance).
+            (RocketMQ's message track): Consumed, ConsumedButFiltered, NotConsumedYet, or NotOnline (no live instance). The copy a
+            delayed or timer message waits as in the broker's schedule topic shows as Scheduled, with its due time.
             Example: orleansmq message track 0193A1B2C3D47E8F9A0B1C2D3E4F5A6B
             """)
         { msgId, json };

@@ -151,10 +151,10 @@ internal static class TopicCommands
 
     private static Command TopicStatus()
     {
-        var name = TopicName("Topic name (retry and DLQ topics such as %RETRY%group are allowed)");
+        var name = TopicName("Topic name (the broker's own topics, such as %RETRY%group or SCHEDULE_TOPIC_XXXX, are allowed)");
         var json = new Option<bool>("--json") { Description = "Print one JSON object per queue instead of a table" };
         var command = new Command("status", "Show each queue's min offset, max offset and last store time (mqadmin topicStatus)") { name, json };
-        command.SetBrokerAction(parse => Names.CheckExistingTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
+        command.SetBrokerAction(parse => Names.CheckReadableTopic(parse.GetValue(name)), async (parse, connection, cancellationToken) =>
         {
             var topic = parse.GetRequiredValue(name);
             var queues = await connection.CreateAdminClient().GetTopicStatusAsync(topic, cancellationToken);

@@ -606,12 +606,13 @@
       table([{ title: 'Name', value: p => p.k, cls: 'mono' }, { title: 'Value', value: p => p.v, cls: 'mono wrap' }], props, { empty: 'No properties.' }),
       h('h2', { text: 'Consumer groups (message track)' }),
       table([
-        { title: 'Group', value: t => link(t.group, 'group', t.group), cls: 'wrap' },
+        { title: 'Group', value: t => t.status === 'Scheduled' ? t.group : link(t.group, 'group', t.group), cls: 'wrap' },
         { title: 'Status', value: t => badge(t.status, t.status === 'Consumed' ? 'ok' : t.status === 'NotOnline' ? 'bad' : 'warn') },
         { title: 'Committed offset', value: t => t.committedOffset < 0 ? '' : fmtNum(t.committedOffset), cls: 'num' },
         { title: 'Detail', value: t => t.detail, cls: 'wrap' },
         {
-          title: '', value: t => /^(%RETRY%|%DLQ%|RMQ_SYS_|OMQ_SYS_|rmq_sys_)/.test(m.topic) ? '' : h('button', {
+          // A schedule copy is no group's to resend (its track row is the schedule itself), nor are the broker's topics.
+          title: '', value: t => t.status === 'Scheduled' || /^(%RETRY%|%DLQ%|RMQ_SYS_|OMQ_SYS_|rmq_sys_|SCHEDULE_TOPIC_XXXX$)/.test(m.topic) ? '' : h('button', {
             class: 'small secondary', text: 'resend to group', onclick: () => act(
               () => api('POST', 'messages/resend', { group: t.group, topic: m.topic, queueId: m.queueId, queueOffset: m.queueOffset }),
               r => `Message ${r.msgId} resent to group '${r.group}' through ${r.topic}.`),
