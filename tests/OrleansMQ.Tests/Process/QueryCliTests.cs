@@ -60,6 +60,17 @@ public sealed class QueryCliTests(SiloProcessFixture fixture)
         AssertOk(resend);
         Assert.Equal($"resent {sent.MsgId} ({topic}:0 offset {sent.Offset}) to group {early} through %RETRY%{early}", Assert.Single(resend.StdoutLines));
         Assert.Equal([$"%RETRY%{early}", topic], copies.StdoutLines.Select(l => Json(l).GetProperty("topic").GetString()).Order(StringComparer.Ordinal));
+
+        // The group's next consume prints the resent message (from its retry topic, with the original topic), once.
+        var again = await fixture.CliAsync("consume", topic, "--group", early, "--idle-exit", "2s", "--json");
+        var twice = await fixture.CliAsync("consume", topic, "--group", early, "--idle-exit", "1s", "--json");
+        AssertOk(again);
+        var redelivered = Json(Assert.Single(again.StdoutLines));
+        Assert.Equal((sent.MsgId, topic, $"%RETRY%{early}", "tracked"),
+            (redelivered.GetProperty("msgId").GetString(), redelivered.GetProperty("topic").GetString(),
+             redelivered.GetProperty("queueTopic").GetString(), redelivered.GetProperty("body").GetString()));
+        AssertOk(twice);
+        Assert.Empty(twice.StdoutLines);
     }
 
     [Fact]

@@ -65,6 +65,8 @@ internal static class ConsumeCommand
         var command = new Command("consume",
             """
             Print messages of a topic for a consumer group, then commit exactly the printed ones (per queue: last printed offset + 1).
+            Messages the group's consumers sent back for retry, and those 'message resend' or 'dlq resend' delivered to the
+            group, come too (read from %RETRY%<group>, printed with their original topic; --json adds "queueTopic").
             Stops after --count messages, after --idle-exit without a message, or with --follow on Ctrl-C (committing first).
             --orderly consumes each queue in order under its broker lock; --broadcast gives this instance every message.
             --tag-expr or --sql filter on the broker; the group's offsets still move past what they filter out.
@@ -128,6 +130,13 @@ internal static class ConsumeCommand
             }
             await using var consumer = connection.CreatePullConsumer(options);
             consumer.Subscribe(run.Topic, Selector(parse));
+            // As a push consumer of the group would, read the group's retry topic too (from its first offset): what
+            // consumers sent back, 'message resend' and 'dlq resend' deliver there, with the original topic restored.
+            var retryTopic = Names.RetryTopic(options.ConsumerGroup);
+            if (await connection.CreateAdminClient().GetTopicConfigAsync(retryTopic, cancellationToken) is not null)
+            {
+                consumer.Subscribe(retryTopic);
+            }
             await consumer.StartAsync(cancellationToken);
             try
             {
@@ -227,7 +236,7 @@ internal static class ConsumeCommand
                     {
                         return;
                     }
-                    Print(message);
+                    Print(OrleansMQ.Retry.RetryRules.AsDelivered(message));
                     _nextOffsets[message.Queue] = message.QueueOffset + 1;
                     _printed++;
                 }

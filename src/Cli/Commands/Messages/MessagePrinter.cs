@@ -15,6 +15,11 @@ internal static class MessagePrinter
             JsonLine.Write(w =>
             {
                 w.WriteString("topic", m.Topic);
+                if (m.Queue.Topic != m.Topic)
+                {
+                    // Redelivered from the group's retry topic: queueId and queueOffset are that queue's.
+                    w.WriteString("queueTopic", m.Queue.Topic);
+                }
                 w.WriteNumber("queueId", m.QueueId);
                 w.WriteNumber("queueOffset", m.QueueOffset);
                 w.WriteString("msgId", m.MsgId);
@@ -49,8 +54,8 @@ internal static class MessagePrinter
         var properties = m.Properties is { Count: > 0 } p ? string.Join(",", p.Select(kv => $"{kv.Key}={kv.Value}")) : "-";
         var body = text ? JsonLine.Quote(m.BodyAsString()) : $"<{m.Body.Length} bytes, base64 {Convert.ToBase64String(m.Body)}>";
         Output.Line(
-            $"queue={m.Topic}:{m.QueueId} offset={m.QueueOffset} msgId={m.MsgId} tag={m.Tag ?? "-"} " +
+            $"{(m.Queue.Topic != m.Topic ? $"topic={m.Topic} " : "")}queue={m.Queue.Topic}:{m.QueueId} offset={m.QueueOffset} msgId={m.MsgId} tag={m.Tag ?? "-"} " +
             $"keys={(m.Keys.Count > 0 ? string.Join(",", m.Keys) : "-")} props={properties} " +
-            $"born={Output.Time(m.BornAt)} stored={Output.Time(m.StoredAt)} body={body}");
+            $"born={Output.Time(m.BornAt)} stored={Output.Time(m.StoredAt)}{(m.ReconsumeTimes > 0 ? $" reconsumeTimes={m.ReconsumeTimes}" : "")} body={body}");
     }
 }
