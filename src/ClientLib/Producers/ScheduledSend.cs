@@ -59,7 +59,8 @@ internal sealed class ScheduledSend
         if (at > DateTimeOffset.UtcNow + ScheduleTopics.MaxTimerHorizon)
         {
             throw new MQException(MQErrorCode.DeliverTimeOutOfRange,
-                $"deliver-at {at:O} is more than {ScheduleTopics.MaxTimerHorizon.TotalDays:0} days ahead; the broker's horizon is at most that (24 h by default)");
+                $"deliver-at {at:O} is {(at - DateTimeOffset.UtcNow).TotalDays:0.#} days ahead; no broker takes a timer message more than " +
+                $"{ScheduleTopics.MaxTimerHorizon.TotalDays:0} days ahead, and each takes at most its TimerHorizon setting (24 h by default)");
         }
         // Timer messages are spread over the timer queues, so no one timer grain carries them all.
         var timerQueue = (int)((uint)Interlocked.Increment(ref _nextTimerQueue) % ScheduleTopics.TimerQueues);

@@ -36,14 +36,8 @@ internal sealed partial class TopicGrain(
             throw new MQException(MQErrorCode.InvalidArgument, $"config names topic '{config.Name}' but was sent to topic '{Name}'");
         }
         CheckName();
-        if (config.Queues is < 1 or > Limits.MaxQueues)
-        {
-            throw new MQException(MQErrorCode.InvalidArgument, $"queue count {config.Queues} is out of range; allowed 1 to {Limits.MaxQueues}");
-        }
-        if (config.RetentionHours < 1)
-        {
-            throw new MQException(MQErrorCode.InvalidArgument, $"retention {config.RetentionHours} h is out of range; at least 1 hour");
-        }
+        // A new topic takes the values a change could set: the same queue, permission, type and retention rules.
+        new TopicUpdate(config.Queues, config.Permission, config.MessageType, config.RetentionHours).CheckValues();
         if (!await topics.CreateAsync(config))
         {
             _record = await topics.GetAsync(Name);

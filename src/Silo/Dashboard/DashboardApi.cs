@@ -217,7 +217,8 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
     private async Task DeleteGroupAsync(HttpContext http)
     {
         var group = Route(http, "group");
-        var keepDeadLetters = http.Request.Query["keepDlq"] is [var keep] && bool.TryParse(keep, out var flag) && flag;
+        // Strict, as every flag: a typo must not silently delete the dead letters.
+        var keepDeadLetters = OptionalBool(http, "keepDlq") ?? false;
         var deletion = await _admin.DeleteGroupAsync(group, keepDeadLetters, http.RequestAborted);
         LogAction(http, $"deleted group '{group}': {deletion.OffsetsRemoved} offset(s), topics [{string.Join(", ", deletion.TopicsDeleted)}]");
         await OkAsync(http, new { group = deletion.Group, offsetsRemoved = deletion.OffsetsRemoved, topicsDeleted = deletion.TopicsDeleted });
@@ -522,5 +523,6 @@ internal sealed class DashboardApi(IGrainFactory grains, ILocalSiloDetails silo,
     private static T ParseEnum<T>(string text, string field) where T : struct, Enum =>
         Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
             ? value
-            : throw ApiErrors.BadRequest($"\"{field}\" is '{text}'; allowed: {string.Join(", ", Enum.GetNames<T>())}");
+            // A flags enum's None (a permission of 0) is no topic's setting, so it is not offered.
+            : throw ApiErrors.BadRequest($"\"{field}\" is '{text}'; allowed: {string.Join(", ", Enum.GetNames<T>().Where(n => n != "None"))}");
 }

@@ -146,8 +146,15 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
         await _grains.GetGrain<IConsumerGroupGrain>(live).Heartbeat(new ConsumerHeartbeat(
             "live-client", [new Subscription(topic, "*")], MessageModel.Clustering, ConsumeFromWhere.LastOffset, "host"));
 
+        var typo = await _http.DeleteAsync($"/api/groups/{group}?keepDlq=yes");
+        var offsetsAfterTypo = await fixture.Database.CountGroupOffsetsAsync(group);
         var deleted = await _http.DeleteAsync($"/api/groups/{group}?keepDlq=true");
         var refused = await _http.DeleteAsync($"/api/groups/{live}");
+
+        // A flag that is neither true nor false deletes nothing (it would otherwise have meant: delete the dead letters).
+        Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
+        Assert.Contains("keepDlq", (await DashboardTesting.ErrorOf(typo)).Message);
+        Assert.Equal(1, offsetsAfterTypo);
 
         Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         var answer = JsonDocument.Parse(await deleted.Content.ReadAsStringAsync()).RootElement;
@@ -168,6 +175,20 @@ public sealed class DashboardApiTests(BrokerClusterFixture fixture)
         var error = await DashboardTesting.ErrorOf(response);
         Assert.Equal((code, number), (error.Code, error.Number));
         Assert.Contains(name, error.Message);
+        Assert.Equal(0, await fixture.Database.CountTopicRowsAsync(name));
+    }
+
+    [Fact]
+    public async Task A_topic_created_with_no_permission_is_a_typed_400_and_creates_nothing()
+    {
+        var name = UniqueName("api-perm-none");
+
+        var response = await _http.PostAsJsonAsync("/api/topics", new { name, queues = 2, permission = "None" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await DashboardTesting.ErrorOf(response);
+        Assert.Equal("InvalidArgument", error.Code);
+        Assert.Contains("permission 0 is not one of 2 (write), 4 (read) or 6", error.Message);
         Assert.Equal(0, await fixture.Database.CountTopicRowsAsync(name));
     }
 

@@ -28,7 +28,7 @@ internal sealed class ScheduleOptions
 
     public Option<string> DeliverAt { get; } = new("--deliver-at")
     {
-        Description = "Deliver at this time (a timer message), ISO 8601, e.g. 2030-01-01T12:00:00Z; a past time delivers at once",
+        Description = "Deliver at this time (a timer message), ISO 8601, e.g. 2026-12-01T12:00:00Z; at most the broker's timer horizon ahead (24 h by default); a past time delivers at once",
         HelpName = "time",
     };
 

@@ -69,7 +69,7 @@ internal static class SendCommand
             """
             Send messages synchronously and print where each was stored (msgId, queue, offset).
             Example: orleansmq send orders --body 'order {i}' --tag created --keys order-{i} --prop region=eu --count 3
-            Delayed: --delay-level 3 (10 s with the default table), --deliver-after 90s, --deliver-at 2030-01-01T12:00:00Z
+            Delayed: --delay-level 3 (10 s with the default table), --deliver-after 90s, --deliver-at 2026-12-01T12:00:00Z (at most 24 h ahead by default)
             Ordered: --message-group order-42 (one queue per group, consumed in send order)
             Transaction: --transaction commit --producer-group shop (also rollback, unknown; see 'orleansmq transaction list')
             """)
