@@ -64,7 +64,7 @@ internal sealed partial class TransactionCoordinatorGrain(ITransactionStore stor
         var message = request.Message ?? throw new MQException(MQErrorCode.InvalidArgument, "a half message needs its message");
         var queue = request.Queue ?? throw new MQException(MQErrorCode.InvalidArgument, "a half message needs the queue it will be committed to");
         MessageRules.Check(message, _options.MaxBodyBytes);
-        MessageConst.CheckUserProperties(message.Properties);
+        MessageConst.CheckUserProperties(message.Properties, halfMessage: true);
         TransactionRules.CheckMessage(message);
         var route = await GrainFactory.GetGrain<ITopicGrain>(queue.Topic).GetRoute(autoCreate: false);
         if (!route.Permission.HasFlag(TopicPermission.Write))

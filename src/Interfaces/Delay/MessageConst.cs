@@ -38,15 +38,41 @@ public static class MessageConst
         RealTopic, RealQueueId, DelayLevel, TimerDeliverMs, RetryTopic, OriginQueueOffset, DlqReason, DlqResentAt, ResentAt,
     };
 
-    /// <summary>Whether a property name is the broker's.</summary>
-    public static bool IsReserved(string name) => Reserved.Contains(name);
+    /// <summary>
+    /// RocketMQ's properties that make a message delayed or transactional. Set by hand they would be stored as plain
+    /// properties (and delivered at once, or visible at once) on most topics, so they are refused with what to use instead.
+    /// </summary>
+    private static readonly Dictionary<string, string> RocketMQKinds = new(StringComparer.Ordinal)
+    {
+        [DelayLevel] = "set Message.DelayLevel (CLI: send --delay-level)",
+        [TimerDeliverMs] = "set Message.DeliverAt (CLI: send --deliver-at)",
+        ["__STARTDELIVERTIME"] = "set Message.DeliverAt (CLI: send --deliver-at)",
+        ["TIMER_DELAY_SEC"] = "set Message.DeliverAfter (CLI: send --deliver-after)",
+        ["TIMER_DELAY_MS"] = "set Message.DeliverAfter (CLI: send --deliver-after)",
+        ["TRAN_MSG"] = "send it with a TransactionProducer (CLI: send --transaction)",
+    };
 
-    /// <summary>Refuses user properties that use a system name (RocketMQ refuses them too).</summary>
-    public static void CheckUserProperties(IReadOnlyDictionary<string, string>? properties)
+    /// <summary>Whether a property name is the broker's, or one of RocketMQ's delay and transaction marks.</summary>
+    public static bool IsReserved(string name) => Reserved.Contains(name) || RocketMQKinds.ContainsKey(name);
+
+    /// <summary>
+    /// Refuses user properties that use a system name (RocketMQ refuses them too). A half message, which the transaction
+    /// producer marks with TRAN_MSG itself, is checked with <paramref name="halfMessage"/> set.
+    /// </summary>
+    public static void CheckUserProperties(IReadOnlyDictionary<string, string>? properties, bool halfMessage = false)
     {
         if (properties is null) return;
         foreach (var name in properties.Keys)
         {
+            if (halfMessage && name == Validation.MessageTypeRules.TransactionProperty)
+            {
+                continue;
+            }
+            if (RocketMQKinds.TryGetValue(name, out var instead))
+            {
+                throw new MQException(MQErrorCode.InvalidProperties,
+                    $"property '{name}' is RocketMQ's own mark of a delayed or transaction message and is not set by hand here; {instead}");
+            }
             if (Reserved.Contains(name))
             {
                 throw new MQException(MQErrorCode.InvalidProperties,

@@ -223,6 +223,9 @@ public sealed class ProducerTests(BrokerClusterFixture fixture)
         { "topic with a space", nameof(MQErrorCode.InvalidTopicName) },
         { "topic %DLQ%x", nameof(MQErrorCode.ReservedName) },
         { "topic %RETRY%x", nameof(MQErrorCode.ReservedName) },
+        { "RocketMQ timer property __STARTDELIVERTIME", nameof(MQErrorCode.InvalidProperties) },
+        { "RocketMQ timer property TIMER_DELAY_SEC", nameof(MQErrorCode.InvalidProperties) },
+        { "RocketMQ transaction property TRAN_MSG", nameof(MQErrorCode.InvalidProperties) },
     };
 
     [Theory]
@@ -240,6 +243,10 @@ public sealed class ProducerTests(BrokerClusterFixture fixture)
             "topic with a space" => new Message("a b", "x"),
             "topic %DLQ%x" => new Message("%DLQ%x", "x"),
             "topic %RETRY%x" => new Message("%RETRY%x", "x"),
+            // Stored as plain properties these would be delivered (or visible) at once: refused, naming the field to use.
+            "RocketMQ timer property __STARTDELIVERTIME" => new Message(topic, "x") { Properties = { ["__STARTDELIVERTIME"] = "1893456000000" } },
+            "RocketMQ timer property TIMER_DELAY_SEC" => new Message(topic, "x") { Properties = { ["TIMER_DELAY_SEC"] = "5" } },
+            "RocketMQ transaction property TRAN_MSG" => new Message(topic, "x") { Properties = { ["TRAN_MSG"] = "true" } },
             _ => throw new ArgumentOutOfRangeException(nameof(what)),
         };
         var recorder = new QueueCallRecorder(_grains);
