@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using OrleansMQ.Cli.Common;
 using OrleansMQ.Client;
 using OrleansMQ.ConsumerGroups;
@@ -77,7 +78,9 @@ internal static class PushConsumeRun
             }
         }
 
-        await using var consumer = connection.CreatePushConsumer(options);
+        // Once --count is reached the listener hands every further message back on purpose; the consumer's warnings
+        // about messages not consumed would then read as failures.
+        await using var consumer = new PushConsumer(connection.Grains, options, new QuietWhen(connection.LoggerFactory, () => done.Task.IsCompleted));
         consumer.Subscribe(settings.Topic, settings.Selector);
         if (settings.Orderly)
         {
@@ -131,5 +134,34 @@ internal static class PushConsumeRun
         var mode = (settings.Orderly ? "orderly" : "concurrently") + (settings.Broadcast ? $", broadcasting as instance '{options.InstanceName}'" : "");
         Output.Note($"consumed {printed} message(s) from {settings.Topic} ({mode}){(interrupted ? " (interrupted)" : outputClosed ? " (stdout closed)" : "")}; offsets committed");
         return ExitCodes.Ok;
+    }
+}
+
+/// <summary>A logger factory whose push-consumer loggers drop warnings and below while <paramref name="quiet"/> holds.</summary>
+internal sealed class QuietWhen(ILoggerFactory inner, Func<bool> quiet) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName)
+    {
+        var logger = inner.CreateLogger(categoryName);
+        return categoryName.StartsWith("OrleansMQ.Client.PushConsumer", StringComparison.Ordinal) ? new Quiet(logger, quiet) : logger;
+    }
+
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    public void Dispose()
+    {
+        // The connection owns the inner factory.
+    }
+
+    private sealed class Quiet(ILogger inner, Func<bool> quiet) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel) && (logLevel > LogLevel.Warning || !quiet());
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) inner.Log(logLevel, eventId, state, exception, formatter);
+        }
     }
 }
