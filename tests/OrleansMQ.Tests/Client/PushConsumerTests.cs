@@ -100,6 +100,26 @@ public sealed class PushConsumerTests(BrokerClusterFixture fixture, ITestOutputH
     }
 
     [Fact]
+    public async Task A_subscription_replaced_after_start_applies_to_the_pull_the_broker_was_holding()
+    {
+        var topic = await CreateTopicAsync("pc-resub", 1);
+        var received = new Received();
+        await using var consumer = StartConsumer(Options(UniqueName("g")), topic, received, "A");
+        await consumer.StartAsync();
+        await WaitForAsync(() => Ids(consumer).Length == 1, "the queue assigned");
+        await Task.Delay(500); // its pull (filter "A") is now held at the end of the queue
+
+        consumer.Subscribe(topic, "B");
+        await using var producer = new Producer(_grains);
+        var a = await producer.SendAsync(new Message(topic, "a") { Tag = "A" });
+        var b = await producer.SendAsync(new Message(topic, "b") { Tag = "B" });
+
+        await WaitForAsync(() => received.MsgIds.Contains(b.MsgId), "the B message");
+        Assert.DoesNotContain(a.MsgId, received.MsgIds);
+        Assert.Equal(["B"], received.All.Select(r => r.Message.Tag));
+    }
+
+    [Fact]
     public async Task Queues_added_to_a_topic_reach_a_running_producer_and_consumer()
     {
         var topic = await CreateTopicAsync("pc-grow", 2);

@@ -299,7 +299,7 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
             _logger.OffsetIllegal(_options.ConsumerGroup, state.Queue.ToString(), outcome.FromOffset, result.NextBeginOffset, result.MinOffset, result.MaxOffset);
         }
         state.Offset = result.NextBeginOffset;
-        return result.Status == PullStatus.Found ? [.. result.Messages] : [];
+        return result.Status == PullStatus.Found ? [.. _lifecycle.Subscriptions.Refilter(state.Queue.Topic, outcome.Filter, result.Messages)] : [];
     }
 
     /// <summary>One pull for a queue (resolving its start offset first if needed). Never faults: failures are part of the outcome.</summary>
@@ -319,7 +319,7 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
             var request = new PullRequest(_options.ConsumerGroup, offset, _options.PullBatchSize, filter?.Text, commit, suspend,
                 ExpressionType: filter?.Type ?? ExpressionType.Tag);
             var result = await QueueCalls.PullAsync(_grains, state.Queue, request, CancellationToken.None).ConfigureAwait(false);
-            return new PullOutcome(generation, offset, commit, result, null);
+            return new PullOutcome(generation, offset, commit, result, null, filter);
         }
         catch (Exception ex)
         {
@@ -384,5 +384,5 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
         public long RetryAtTicks { get; set; }
     }
 
-    private sealed record PullOutcome(int Generation, long FromOffset, long CommittedOffset, PullResult? Result, Exception? Error);
+    private sealed record PullOutcome(int Generation, long FromOffset, long CommittedOffset, PullResult? Result, Exception? Error, MessageFilter? Filter = null);
 }

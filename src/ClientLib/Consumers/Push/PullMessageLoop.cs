@@ -105,7 +105,7 @@ internal sealed class PullMessageLoop
                 switch (result.Status)
                 {
                     case PullStatus.Found:
-                        var fresh = processQueue.PutMessages(result.Messages, result.NextBeginOffset);
+                        var fresh = processQueue.PutMessages(_subscriptions.Refilter(queue.Topic, filter, result.Messages), result.NextBeginOffset);
                         if (fresh.Count > 0)
                         {
                             _consumeService.Submit(processQueue, fresh);

@@ -82,7 +82,8 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
 
     /// <summary>
     /// Subscribes to a topic with a tag expression (<c>*</c>, <c>A</c>, <c>A || B</c>), filtered on the broker.
-    /// Subscribing again to a topic replaces its expression. Allowed before and after start.
+    /// Subscribing again to a topic replaces its expression, at once: messages of a pull already held by the broker are
+    /// checked against the new one. Allowed before and after start.
     /// </summary>
     /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression.</exception>
     public void Subscribe(string topic, string tagExpression = "*") => _lifecycle.Subscribe(topic, MessageSelector.ByTag(tagExpression));
@@ -91,7 +92,8 @@ public sealed class PushConsumer : IAsyncDisposable, IQueueAssignmentListener
     /// Subscribes to a topic with a selector, as RocketMQ's <c>subscribe(topic, MessageSelector)</c>:
     /// <c>MessageSelector.BySql("amount &gt; 100 AND region IN ('eu', 'us')")</c> filters on user properties (docs/filtering.md),
     /// <c>MessageSelector.ByTag("A || B")</c> on tags; either is evaluated on the broker. The expression is checked here,
-    /// before anything is sent. Subscribing again to a topic replaces its selector. Allowed before and after start.
+    /// before anything is sent. Subscribing again to a topic replaces its selector at once (also for a pull the broker holds).
+    /// Allowed before and after start.
     /// The group's retry topic is still consumed whole: a message there matched when it was first delivered.
     /// </summary>
     /// <exception cref="MQException">InvalidTopicName / ReservedName, InvalidFilterExpression (naming what is wrong and where).</exception>

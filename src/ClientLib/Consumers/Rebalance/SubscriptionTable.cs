@@ -1,5 +1,6 @@
 using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Filtering;
+using OrleansMQ.Messages;
 using OrleansMQ.Validation;
 
 namespace OrleansMQ.Client;
@@ -34,6 +35,17 @@ internal sealed class SubscriptionTable
     /// <summary>The filter a pull request carries: null for "everything".</summary>
     public MessageFilter? PullFilter(string topic) =>
         _byTopic.TryGetValue(topic, out var filter) && !filter.MatchesAll ? filter : null;
+
+    /// <summary>
+    /// The messages of a pull that the topic's subscription takes now. A pull the broker held (long polling) was
+    /// filtered with the expression of its time; after a <c>Subscribe</c> that replaced it, the new one decides, as
+    /// RocketMQ's client re-checks tags. Messages left out are skipped like those the broker filtered.
+    /// </summary>
+    public IReadOnlyList<MessageExt> Refilter(string topic, MessageFilter? pulledWith, IReadOnlyList<MessageExt> messages)
+    {
+        var current = PullFilter(topic);
+        return ReferenceEquals(current, pulledWith) || current is null ? messages : [.. messages.Where(current.Matches)];
+    }
 
     /// <summary>The subscriptions as a heartbeat reports them, sorted by topic.</summary>
     public IReadOnlyList<Subscription> ToHeartbeat() =>
