@@ -120,6 +120,24 @@ public sealed class PushConsumerTests(BrokerClusterFixture fixture, ITestOutputH
     }
 
     [Fact]
+    public async Task A_consumer_of_a_topic_that_does_not_exist_yet_gets_its_queues_soon_after_it_is_created()
+    {
+        var topic = UniqueName("pc-later");
+        var received = new Received();
+        var options = Options(UniqueName("g"));
+        options.RebalanceInterval = TimeSpan.FromMinutes(2); // longer than the guard: only the missing-topic recheck can help
+        await using var consumer = StartConsumer(options, topic, received);
+        await consumer.StartAsync();
+        await Task.Delay(500);
+
+        await _admin.CreateTopicAsync(topic, 2);
+        var sent = await SendAsync(topic, 4);
+
+        await WaitForAsync(() => received.Count >= sent.Count, "the messages of the topic created after the start");
+        Assert.Equal(sent.Select(s => s.MsgId).Order(), received.All.Select(r => r.Message.MsgId).Order());
+    }
+
+    [Fact]
     public async Task Queues_added_to_a_topic_reach_a_running_producer_and_consumer()
     {
         var topic = await CreateTopicAsync("pc-grow", 2);

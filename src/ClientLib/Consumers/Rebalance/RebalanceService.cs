@@ -41,6 +41,9 @@ internal sealed class RebalanceService
     /// <summary>How soon a failed heartbeat or rebalance is tried again.</summary>
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
+    /// <summary>How soon a rebalance looks again for a subscribed topic that did not exist (at most the rebalance interval).</summary>
+    private static readonly TimeSpan MissingTopicRecheck = TimeSpan.FromSeconds(1);
+
     private readonly IGrainFactory _grains;
     private readonly ConsumerOptions _options;
     private readonly SubscriptionTable _subscriptions;
@@ -168,7 +171,7 @@ internal sealed class RebalanceService
     {
         var clock = Stopwatch.StartNew();
         var nextHeartbeat = _options.HeartbeatInterval;
-        var nextRebalance = _options.RebalanceInterval;
+        var nextRebalance = NextRebalance(TimeSpan.Zero);
         while (!stop.IsCancellationRequested)
         {
             var wait = (nextHeartbeat < nextRebalance ? nextHeartbeat : nextRebalance) - clock.Elapsed;
@@ -193,8 +196,8 @@ internal sealed class RebalanceService
                 var membership = await HeartbeatAsync(stop).ConfigureAwait(false);
                 if (rebalanceDue || membership.Version != _membershipVersion)
                 {
-                    nextRebalance = now + _options.RebalanceInterval;
                     await RebalanceAsync(membership, stop).ConfigureAwait(false);
+                    nextRebalance = NextRebalance(now);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -210,6 +213,13 @@ internal sealed class RebalanceService
             }
         }
     }
+
+    /// <summary>
+    /// When to rebalance next: a rebalance interval on, or soon while a subscribed topic does not exist yet (the first
+    /// send auto-creates it, or an operator is about to), so its queues are taken within a second of its creation.
+    /// </summary>
+    private TimeSpan NextRebalance(TimeSpan now) =>
+        now + (_missingTopics.Count > 0 && MissingTopicRecheck < _options.RebalanceInterval ? MissingTopicRecheck : _options.RebalanceInterval);
 
     private Task<GroupMembership> HeartbeatAsync(CancellationToken cancellationToken)
     {
