@@ -27,7 +27,7 @@ internal static class ExitCodes
 /// and the exit code: 2 for bad input and typed refusals, 1 when the broker is unavailable or something
 /// unexpected failed. Stack traces only with <c>--verbose</c>.
 /// </summary>
-internal static class CliErrors
+internal static partial class CliErrors
 {
     /// <summary>A bad command-line argument, reported like a broker refusal of the same kind.</summary>
     public static MQException BadArgument(string message) => new(MQErrorCode.InvalidArgument, message);
@@ -64,7 +64,7 @@ internal static class CliErrors
     /// <summary>The parse errors of a command line, as one error line; returns <see cref="ExitCodes.BadInput"/>.</summary>
     public static int ReportParseErrors(IEnumerable<string> errors, string commandPath)
     {
-        var lines = errors.Select(e => OneLine(e).TrimEnd('.')).Distinct().ToList();
+        var lines = errors.Select(e => Plain(OneLine(e).TrimEnd('.'))).Distinct().ToList();
         if (lines.Count > 1)
         {
             // "Required command was not provided" only restates the unrecognized word that caused it.
@@ -74,6 +74,18 @@ internal static class CliErrors
         Console.Error.WriteLine($"error: {MQErrorCode.InvalidArgument}: {text} (see '{commandPath} --help')");
         return ExitCodes.BadInput;
     }
+
+    /// <summary>The parser's .NET type names in words: "as expected type 'System.Int32'" says what the option takes.</summary>
+    private static string Plain(string error) => TypeName().Replace(error, m => m.Groups[1].Value switch
+    {
+        "Int32" or "Int64" or "Int16" => "as a whole number (too large, or not a number)",
+        "Boolean" => "as true or false",
+        "Double" or "Decimal" or "Single" => "as a number",
+        var other => $"as a value of type {other}",
+    });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"as expected type 'System\.(?:Nullable`1\[System\.)?(\w+)\]?'")]
+    private static partial System.Text.RegularExpressions.Regex TypeName();
 
     private static (string Code, string Message, int ExitCode) Classify(Exception error) => error switch
     {

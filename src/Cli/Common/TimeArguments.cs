@@ -12,13 +12,12 @@ internal static class TimeArguments
 {
     public const string Help = "an ISO 8601 time (UTC unless an offset is given), 'now', or a duration ago such as -30m or -2h";
 
-    /// <summary>A time option; <paramref name="defaultAgo"/> gives a default that far before now.</summary>
-    public static Option<DateTimeOffset?> Option(string name, string description, TimeSpan? defaultAgo = null, bool required = false) => new(name)
+    /// <summary>A time option; left out it is null, and the command applies its default (named in the description).</summary>
+    public static Option<DateTimeOffset?> Option(string name, string description, bool required = false) => new(name)
     {
         Description = $"{description}: {Help}",
         HelpName = "time",
         Required = required,
-        DefaultValueFactory = defaultAgo is { } ago ? _ => DateTimeOffset.UtcNow - ago : null,
         CustomParser = Parse,
     };
 

@@ -87,7 +87,7 @@ internal sealed partial class RetryGrain(IMessageStore messages, IMessageQuerySt
         Names.CheckGroup(Group);
         if (maxCount is < 1 or > MaxListed)
         {
-            throw new MQException(MQErrorCode.InvalidArgument, $"maxCount {maxCount} is out of range; allowed 1 to {MaxListed}");
+            throw new MQException(MQErrorCode.InvalidArgument, $"a list of at most {maxCount} is out of range; allowed 1 to {MaxListed} (the CLI's --max, the API's max=)");
         }
         var letters = await messages.ReadAsync(DlqTopic, 0, Math.Max(0, fromOffset), maxCount);
         var resent = await resends.LoadResentAsync(Group, [.. letters.Select(m => m.MsgId)]);

@@ -16,7 +16,7 @@ internal sealed class TransactionAdminGrain(ITransactionStore store) : Grain, IT
         if (group is not null) Names.CheckGroup(group);
         if (maxCount is < 1 or > MaxListed)
         {
-            throw new MQException(MQErrorCode.InvalidArgument, $"maxCount {maxCount} is out of range; allowed 1 to {MaxListed}");
+            throw new MQException(MQErrorCode.InvalidArgument, $"a list of at most {maxCount} is out of range; allowed 1 to {MaxListed} (the CLI's --max, the API's max=)");
         }
         if (state is { } s && !Enum.IsDefined(s))
         {

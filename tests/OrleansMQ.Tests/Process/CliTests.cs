@@ -230,6 +230,9 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
         { ["consume", "cli-bad-group", "--group", "bad group"], "InvalidGroupName" },
         { ["group", "progress", "DEFAULT_CONSUMER"], "ReservedName" },
         { ["topic", "create", "t", "--queues", "many"], "InvalidArgument" },
+        { ["send", "cli-bad-count", "--body", "x", "--count", "99999999999"], "InvalidArgument" },
+        { ["send", "cli-bad-dup-prop", "--body", "x", "--prop", "k=1", "--prop", "k=2"], "InvalidArgument" },
+        { ["send", "cli-bad-timer-prop", "--body", "x", "--prop", "__STARTDELIVERTIME=1893456000000"], "InvalidProperties" },
     };
 
     [Theory]
@@ -239,6 +242,7 @@ public sealed partial class CliTests(SiloProcessFixture fixture)
         var result = await fixture.CliAsync(arguments);
 
         AssertError(result, code, exitCode: 2);
+        Assert.DoesNotContain("System.", result.StderrLines[0]); // the parser's .NET type names are said in words
         if (arguments[0] == "send")
         {
             Assert.Equal(0, await fixture.Database.CountTopicRowsAsync(arguments[1])); // refused before anything reached the broker

@@ -274,7 +274,12 @@ internal static class SendCommand
             {
                 throw CliErrors.BadArgument($"--prop '{value}' is not key=value (e.g. --prop region=eu)");
             }
-            result.Add(new(value[..equals], value[(equals + 1)..]));
+            var key = value[..equals];
+            if (result.Any(p => p.Key == key))
+            {
+                throw CliErrors.BadArgument($"--prop '{key}' is given twice; a message has one value per property");
+            }
+            result.Add(new(key, value[(equals + 1)..]));
         }
         return result;
     }

@@ -58,7 +58,7 @@ internal static class MessageCommands
     {
         var topic = new Argument<string>("topic") { Description = "Topic to search" };
         var key = new Argument<string>("key") { Description = "A business key the producer set (Message.Keys)" };
-        var begin = TimeArguments.Option("--begin", "Earliest store time searched (default: 3 days ago, the default retention)", defaultAgo: TimeSpan.FromHours(72));
+        var begin = TimeArguments.Option("--begin", "Earliest store time searched (default: 3 days ago, the default retention)");
         var end = TimeArguments.Option("--end", "Store times before this are searched (default: now)");
         var max = Max(64);
         var json = Json();

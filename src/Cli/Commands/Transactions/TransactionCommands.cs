@@ -127,7 +127,8 @@ internal static class TransactionCommands
         if (text is null) return null;
         foreach (var (name, state) in States)
         {
-            if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase)) return state;
+            // "rolledback" too, as the HTTP API and the JSON output spell it.
+            if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase) || string.Equals(name.Replace("-", ""), text, StringComparison.OrdinalIgnoreCase)) return state;
         }
         throw CliErrors.BadArgument($"--state '{text}' is not a transaction state; use one of {string.Join(", ", States.Select(s => s.Name))}");
     }
