@@ -43,7 +43,7 @@ internal static class CliApp
               orleansmq bench e2e --rate 2000 --duration 20s
               ORLEANSMQ_GATEWAY=broker-1:30000 orleansmq topic list
 
-            Exit codes: 0 success, 1 broker unavailable or unexpected failure, 2 bad input or refused by the broker, 130 interrupted.
+            Exit codes: 0 success, 1 broker unavailable or unexpected failure, 2 bad input or refused by the broker, 130 interrupted (consume --follow, which is stopped with Ctrl-C, exits 0 after committing).
             """)
         {
             GlobalOptions.Gateway,

@@ -43,8 +43,13 @@ internal sealed class ConsumerLifecycle
     public bool IsCreated => _state == Created;
 
     /// <summary>Adds a subscription; when started, the group hears of it and queues are re-divided at once.</summary>
+    /// <exception cref="MQException">ClientNotStarted after stop (a stopped consumer never consumes again).</exception>
     public void Subscribe(string topic, MessageSelector selector)
     {
+        if (_state == Stopped)
+        {
+            throw new MQException(MQErrorCode.ClientNotStarted, "the consumer was stopped; create a new one to subscribe");
+        }
         Subscriptions.Add(topic, selector);
         _rebalance?.RequestRebalance();
     }

@@ -180,8 +180,10 @@ public sealed class PullConsumerTests(BrokerClusterFixture fixture)
         var beforeStart = await Assert.ThrowsAsync<MQException>(() => consumer.PollAsync(TimeSpan.Zero));
         await consumer.StopAsync();
         var afterStop = await Assert.ThrowsAsync<MQException>(() => consumer.PollAsync(TimeSpan.Zero));
+        var subscribeAfterStop = Assert.Throws<MQException>(() => consumer.Subscribe(UniqueName("t2")));
 
         Assert.Equal(MQErrorCode.ClientNotStarted, beforeStart.Code);
         Assert.Equal(MQErrorCode.ClientNotStarted, afterStop.Code);
+        Assert.Equal(MQErrorCode.ClientNotStarted, subscribeAfterStop.Code);
     }
 }

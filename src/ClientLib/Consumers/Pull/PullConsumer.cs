@@ -159,7 +159,8 @@ public sealed class PullConsumer : IAsyncDisposable, IQueueAssignmentListener
 
     /// <summary>
     /// Commits, durably, explicit positions: for each queue, the next offset to consume (the offset of the last
-    /// processed message plus one). Any queue of the group may be given, assigned or not.
+    /// processed message plus one). Any queue of the group may be given, assigned or not. The broker keeps an offset
+    /// within the queue: one past its end is stored as its end, one below its first message as that message.
     /// </summary>
     /// <exception cref="MQException">ClientNotStarted; InvalidArgument for a negative offset or queue id; BrokerUnavailable.</exception>
     public async Task CommitAsync(IReadOnlyDictionary<MessageQueue, long> offsets, CancellationToken cancellationToken = default)
