@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -29,8 +30,26 @@ internal static class JsonLine
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    /// <summary>A string as a quoted, escaped JSON literal (for human-readable lines too).</summary>
-    public static string Quote(string value) => JsonSerializer.Serialize(value, QuoteOptions);
-
-    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>
+    /// A string as a quoted JSON literal for human-readable lines: quotes, backslashes and control characters escaped,
+    /// every other character (emoji and the rest beyond the first plane included) as it is, not as surrogate escapes.
+    /// </summary>
+    public static string Quote(string value)
+    {
+        var quoted = new StringBuilder(value.Length + 2).Append('"');
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '"' => quoted.Append("\\\""),
+                '\\' => quoted.Append("\\\\"),
+                '\n' => quoted.Append("\\n"),
+                '\r' => quoted.Append("\\r"),
+                '\t' => quoted.Append("\\t"),
+                < ' ' or '\u007f' => quoted.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                _ => quoted.Append(c),
+            };
+        }
+        return quoted.Append('"').ToString();
+    }
 }
