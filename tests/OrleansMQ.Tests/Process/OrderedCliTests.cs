@@ -85,4 +85,38 @@ public sealed class OrderedCliTests(SiloProcessFixture fixture)
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
     }
+
+    [Fact]
+    public async Task Group_describe_json_shows_a_live_orderly_instance_with_its_queues_locks_and_subscription()
+    {
+        var topic = UniqueName("cli-describe");
+        var group = UniqueName("g");
+        AssertOk(await fixture.CliAsync("topic", "create", topic, "--queues", "2", "--type", "fifo"));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { SiloProcessFixture.CliDll, "consume", topic, "--group", group, "--orderly", "--tag-expr", "a || b", "--follow", "--gateway", fixture.Silo.Gateway })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var instance = await Eventually.PollAsync(async () =>
+            {
+                var described = await fixture.CliAsync("group", "describe", group, "--json");
+                AssertOk(described);
+                return described.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).SingleOrDefault();
+            }, i => i.ValueKind == JsonValueKind.Object && i.GetProperty("locks").EnumerateArray().Count(l => l.GetString()!.StartsWith(topic, StringComparison.Ordinal)) == 2,
+                TimeSpan.FromSeconds(60), "the instance to hold both queue locks of the topic");
+
+            Assert.True(instance.GetProperty("orderly").GetBoolean());
+            Assert.Equal("Clustering", instance.GetProperty("messageModel").GetString());
+            Assert.Equal([$"{topic}:0", $"{topic}:1"], instance.GetProperty("queues").EnumerateArray().Select(q => q.GetString()).Where(q => q!.StartsWith(topic, StringComparison.Ordinal)));
+            var subscription = Assert.Single(instance.GetProperty("subscriptions").EnumerateArray(), s => s.GetProperty("topic").GetString() == topic);
+            Assert.Equal(("Tag", "a || b"), (subscription.GetProperty("expressionType").GetString(), subscription.GetProperty("expression").GetString()));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
 }

@@ -124,13 +124,43 @@ internal static class GroupCommands
     private static Command Describe()
     {
         var group = GroupName();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per live instance instead of a table" };
         var command = new Command("describe",
             "Live consumer instances of a group: client id, instance name, host, message model, consume mode, allocation strategy, " +
-            "assigned queues, held orderly locks, subscriptions, last heartbeat (mqadmin consumerConnection + consumerStatus)") { group };
+            "assigned queues, held orderly locks, subscriptions, last heartbeat (mqadmin consumerConnection + consumerStatus)") { group, json };
         command.SetBrokerAction(parse => Names.CheckGroup(parse.GetValue(group)), async (parse, connection, cancellationToken) =>
         {
             var name = parse.GetRequiredValue(group);
             var instances = await connection.CreateAdminClient().GetGroupInstancesAsync(name, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                foreach (var instance in instances.OrderBy(i => i.ClientId, StringComparer.Ordinal))
+                {
+                    JsonLine.Write(w =>
+                    {
+                        w.WriteString("clientId", instance.ClientId);
+                        w.WriteString("instanceName", instance.InstanceName);
+                        w.WriteString("host", instance.Host);
+                        w.WriteString("messageModel", instance.MessageModel.ToString());
+                        w.WriteBoolean("orderly", instance.Orderly);
+                        w.WriteString("allocateStrategy", instance.AllocateStrategy);
+                        WriteQueues(w, "queues", instance.Assignment);
+                        WriteQueues(w, "locks", instance.Locks);
+                        w.WriteStartArray("subscriptions");
+                        foreach (var s in instance.Subscriptions)
+                        {
+                            w.WriteStartObject();
+                            w.WriteString("topic", s.Topic);
+                            w.WriteString("expressionType", s.ExpressionType.ToString());
+                            w.WriteString("expression", s.Expression);
+                            w.WriteEndObject();
+                        }
+                        w.WriteEndArray();
+                        w.WriteString("lastHeartbeat", instance.LastHeartbeat);
+                    });
+                }
+                return ExitCodes.Ok;
+            }
             var table = Output.NewTable("Client Id", "Instance", "Host", "Model", "Mode", "Strategy", "Queues", "Locks", "Subscriptions", "Last Heartbeat");
             foreach (var instance in instances.OrderBy(i => i.ClientId, StringComparer.Ordinal))
             {
@@ -147,6 +177,16 @@ internal static class GroupCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void WriteQueues(System.Text.Json.Utf8JsonWriter w, string name, IEnumerable<MessageQueue> queues)
+    {
+        w.WriteStartArray(name);
+        foreach (var q in queues.Order())
+        {
+            w.WriteStringValue(q.ToString());
+        }
+        w.WriteEndArray();
     }
 
     private static Command ResetOffset()
