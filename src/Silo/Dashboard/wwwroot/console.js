@@ -655,7 +655,9 @@
         keys: keys.value.split(',').map(k => k.trim()).filter(k => k),
         properties, delayLevel: Number(level.value) || null, messageGroup: group.value.trim() || null,
         deliverAt: deliverAt.value ? new Date(deliverAt.value).toISOString() : null,
-      }), s => `Sent: ${s.msgId} stored at ${s.topic}:${s.queueId} offset ${s.queueOffset}` + (s.scheduledOn ? ` (waiting on ${s.scheduledOn})` : ''));
+      }), s => s.scheduledOn
+        ? `Sent: ${s.msgId} waits on ${s.scheduledOn} offset ${s.queueOffset}; when due it is stored on ${s.topic}:${s.queueId}`
+        : `Sent: ${s.msgId} stored at ${s.topic}:${s.queueId} offset ${s.queueOffset}`);
       if (sent) {
         result.replaceChildren(h('div', { class: 'panel' }, h('dl', { class: 'fields' },
           h('dt', { text: 'Status' }), h('dd', { text: sent.status }),
