@@ -5,10 +5,12 @@
 
 (() => {
   const REFRESH_MS = 5000;
+  const KEY_SEARCH_MAX = 1000; // the most a key search returns (the API's upper limit)
   const main = document.getElementById('main');
   const errorBox = document.getElementById('error');
   const noticeBox = document.getElementById('notice');
   let refreshTimer = null;
+  let refreshErrorShown = false; // the error box shows what a failed auto-refresh reported, not a user action's error
   let renderToken = 0;
   let flash = null; // a notice to show on the next page (e.g. "deleted" after leaving the deleted topic's page)
 
@@ -75,7 +77,8 @@
       const v = c.value(r);
       return h('td', { class: c.cls }, v instanceof Node ? v : (v === null || v === undefined ? '' : String(v)));
     })));
-    return h('table', null, h('thead', null, head), h('tbody', null, body));
+    // Wide tables scroll on their own; the page, its header and forms keep the window's width.
+    return h('div', { class: 'table-scroll' }, h('table', null, h('thead', null, head), h('tbody', null, body)));
   }
 
   function badge(text, kind) { return h('span', { class: 'badge' + (kind ? ' ' + kind : ''), text }); }
@@ -85,6 +88,7 @@
   // ---- messages to the user ---------------------------------------------------------------------
 
   function showError(e) {
+    refreshErrorShown = false;
     errorBox.replaceChildren();
     if (e && e.code) {
       errorBox.append(h('span', { class: 'code', text: e.code + (e.number ? ` (${e.number})` : '') }), e.message || '');
@@ -149,7 +153,8 @@
   };
 
   function route() {
-    const parts = location.hash.replace(/^#\/?/, '').split('/').filter(p => p.length).map(decodeURIComponent);
+    const decode = p => { try { return decodeURIComponent(p); } catch { return p; } }; // a malformed %-escape stays as typed
+    const parts = location.hash.replace(/^#\/?/, '').split('/').filter(p => p.length).map(decode);
     const name = parts[0] && pages[parts[0]] ? parts[0] : 'cluster';
     return { name, args: parts.slice(1) };
   }
@@ -186,7 +191,11 @@
     const tick = async () => {
       if (token !== renderToken) return;
       if (box.checked && !document.hidden) {
-        try { await refresh(); errorBox.hidden = true; } catch (e) { showError(e); }
+        // A successful refresh takes away only an error an earlier refresh showed, never one of the user's actions.
+        try {
+          await refresh();
+          if (refreshErrorShown) { errorBox.hidden = true; refreshErrorShown = false; }
+        } catch (e) { showError(e); refreshErrorShown = true; }
       }
       if (token === renderToken) refreshTimer = setTimeout(tick, REFRESH_MS);
     };
@@ -205,9 +214,13 @@
     refreshTimer = null;
   }
 
-  /** Runs an action from a button or form, showing its error or notice. */
+  /**
+   * Runs an action from a button or form, showing its error or notice. One without a notice (a search, the reload
+   * after an action) leaves the notice of the action before it in place.
+   */
   async function act(action, notice) {
-    clearMessages();
+    errorBox.hidden = true;
+    if (notice) noticeBox.hidden = true;
     try {
       const result = await action();
       if (notice) showNotice(typeof notice === 'function' ? notice(result) : notice);
@@ -270,10 +283,11 @@
         { title: 'Retention', value: t => `${t.retentionHours} h`, cls: 'num' },
         { title: 'Created', value: t => timeCell(t.createdAt) },
         {
+          // Only a client topic takes sends; the broker's own topics are not deleted (a group's retry and DLQ topics are).
           title: '', value: t => h('span', null,
-            link('status', 'topic', t.name), ' · ',
-            link('send', 'send', t.name), ' · ',
-            h('button', { class: 'small danger', text: 'delete', onclick: () => deleteTopic(t.name, load) })),
+            link('status', 'topic', t.name),
+            t.kind === 'normal' ? [' · ', link('send', 'send', t.name)] : null,
+            t.kind === 'system' ? null : [' · ', h('button', { class: 'small danger', text: 'delete', onclick: () => deleteTopic(t.name, load) })]),
         },
       ], rows, { empty: topics.length ? 'No topic matches.' : 'No topic yet: create one below.' }));
     };
@@ -491,7 +505,8 @@
   // mqadmin deleteSubGroup: offsets everywhere, the retry topic, and the dead letters unless the operator keeps them.
   async function deleteGroup(group) {
     if (!confirm(`Delete group '${group}': its committed offsets on every topic and its retry topic? Its consumers must be stopped.`)) return;
-    const keepDlq = confirm(`Keep the dead-letter topic %DLQ%${group} and its messages? (Cancel deletes it too.)`);
+    // Cancel is the safe answer: it keeps the dead letters.
+    const keepDlq = !confirm(`Also delete the dead-letter topic %DLQ%${group} and its messages? OK deletes them for good; Cancel keeps them.`);
     const done = await act(() => api('DELETE', `groups/${q(group)}?keepDlq=${keepDlq}`),
       d => `Group '${d.group}' deleted: ${d.offsetsRemoved} offset(s) removed${d.topicsDeleted.length ? ', ' + d.topicsDeleted.join(', ') + ' deleted' : ''}.`);
     if (done) { flash = `Group '${group}' deleted.`; go('#/groups'); }
@@ -528,11 +543,12 @@
     const modes = { key: 'By key', id: 'By message id', offset: 'By queue offset' };
     mode = modes[mode] ? mode : 'key';
 
-    const run = async (path, single) => {
+    const run = async (path, single, max) => {
       const data = await act(() => api('GET', path));
       if (data === undefined) { results.replaceChildren(); return; }
       const list = single ? [data] : data;
-      results.replaceChildren(h('p', { class: 'muted', text: `${list.length} message(s).` }), messageTable(list, 'No message found.'));
+      const capped = max && list.length >= max ? ` The search stops at ${max}: narrow the time range to see the others.` : '';
+      results.replaceChildren(h('p', { class: 'muted', text: `${list.length} message(s).${capped}` }), messageTable(list, 'No message found.'));
     };
 
     const forms = {
@@ -542,7 +558,7 @@
         const from = h('input', { id: 'q-from', type: 'datetime-local', step: 1 });
         const to = h('input', { id: 'q-to', type: 'datetime-local', step: 1 });
         from.value = localInputValue(new Date(Date.now() - 3 * 86400 * 1000));
-        to.value = localInputValue(new Date(Date.now() + 60 * 1000));
+        to.placeholder = 'now'; // empty: up to the moment of each search
         const f = h('form', { class: 'inline' }, h('label', null, 'Topic', topic), h('label', null, 'Key', key),
           h('label', null, 'Stored from', from), h('label', null, 'to', to), h('button', { type: 'submit', text: 'Search' }));
         f.addEventListener('submit', ev => {
@@ -550,7 +566,8 @@
           const params = new URLSearchParams({ topic: topic.value.trim(), key: key.value.trim() });
           if (from.value) params.set('from', new Date(from.value).toISOString());
           if (to.value) params.set('to', new Date(to.value).toISOString());
-          run('messages/by-key?' + params);
+          params.set('max', KEY_SEARCH_MAX);
+          run('messages/by-key?' + params, false, KEY_SEARCH_MAX);
         });
         return f;
       },
