@@ -138,6 +138,27 @@ public sealed class PushConsumerTests(BrokerClusterFixture fixture, ITestOutputH
     }
 
     [Fact]
+    public async Task A_consumer_whose_group_grain_does_not_answer_retries_after_a_delay_not_in_a_loop()
+    {
+        var topic = await CreateTopicAsync("pc-outage", 1);
+        var recorder = new QueueCallRecorder(_grains);
+        await using var consumer = new PushConsumer(recorder, Options(UniqueName("g"))); // heartbeat 1 s, rebalance 2 s
+        consumer.Subscribe(topic);
+        consumer.RegisterMessageListener((_, _, _) => Task.FromResult(ConsumeResult.Success));
+        await consumer.StartAsync();
+
+        recorder.FailGroupCalls = true;
+        var before = recorder.GroupCalls;
+        await Task.Delay(TimeSpan.FromSeconds(5)); // at least two rebalances fall due, and fail, meanwhile
+        var during = recorder.GroupCalls - before;
+        recorder.FailGroupCalls = false;
+
+        // One try every 2 s (RetryDelay) is 2 or 3 calls; a due rebalance retried at once made thousands.
+        Assert.InRange(during, 1, 10);
+        await WaitForAsync(() => Ids(consumer).Length == 1, "the consumer to keep its queue once the group answers again");
+    }
+
+    [Fact]
     public async Task Queues_added_to_a_topic_reach_a_running_producer_and_consumer()
     {
         var topic = await CreateTopicAsync("pc-grow", 2);

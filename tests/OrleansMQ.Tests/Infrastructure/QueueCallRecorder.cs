@@ -22,6 +22,14 @@ public sealed class QueueCallRecorder(IGrainFactory inner) : IGrainFactory
     /// <summary>Called with each successful pull's request and result, before the caller sees it.</summary>
     public Action<PullRequest, PullResult>? OnPulled { get; set; }
 
+    /// <summary>While set, every call to a consumer-group grain fails as an unreachable broker would make it.</summary>
+    public bool FailGroupCalls { get; set; }
+
+    private int _groupCalls;
+
+    /// <summary>Calls made to consumer-group grains through this factory (failed ones included).</summary>
+    public int GroupCalls => Volatile.Read(ref _groupCalls);
+
     public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string keyExtension, string? grainClassNamePrefix = null)
         where TGrainInterface : IGrainWithIntegerCompoundKey
     {
@@ -36,7 +44,43 @@ public sealed class QueueCallRecorder(IGrainFactory inner) : IGrainFactory
         where TGrainInterface : IGrainWithIntegerKey => inner.GetGrain<TGrainInterface>(primaryKey, grainClassNamePrefix);
 
     public TGrainInterface GetGrain<TGrainInterface>(string primaryKey, string? grainClassNamePrefix = null)
-        where TGrainInterface : IGrainWithStringKey => inner.GetGrain<TGrainInterface>(primaryKey, grainClassNamePrefix);
+        where TGrainInterface : IGrainWithStringKey
+    {
+        var grain = inner.GetGrain<TGrainInterface>(primaryKey, grainClassNamePrefix);
+        return grain is ConsumerGroups.IConsumerGroupGrain group ? (TGrainInterface)(object)GroupCallProxy.Create(this, group) : grain;
+    }
+
+    /// <summary>Forwards consumer-group grain calls, counting them, or fails them while <see cref="FailGroupCalls"/> is set.</summary>
+    public class GroupCallProxy : System.Reflection.DispatchProxy
+    {
+        private QueueCallRecorder _recorder = null!;
+        private ConsumerGroups.IConsumerGroupGrain _inner = null!;
+
+        public static ConsumerGroups.IConsumerGroupGrain Create(QueueCallRecorder recorder, ConsumerGroups.IConsumerGroupGrain inner)
+        {
+            var proxy = Create<ConsumerGroups.IConsumerGroupGrain, GroupCallProxy>();
+            ((GroupCallProxy)(object)proxy)._recorder = recorder;
+            ((GroupCallProxy)(object)proxy)._inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? method, object?[]? args)
+        {
+            Interlocked.Increment(ref _recorder._groupCalls);
+            if (_recorder.FailGroupCalls && method!.ReturnType.IsAssignableTo(typeof(Task)))
+            {
+                throw new TimeoutException("test: the consumer group's silo does not answer");
+            }
+            try
+            {
+                return method!.Invoke(_inner, args);
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+    }
 
     public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string keyExtension, string? grainClassNamePrefix = null)
         where TGrainInterface : IGrainWithGuidCompoundKey => inner.GetGrain<TGrainInterface>(primaryKey, keyExtension, grainClassNamePrefix);

@@ -207,9 +207,11 @@ internal sealed class RebalanceService
             catch (Exception ex)
             {
                 _logger.RebalanceFailed(ex, _options.ConsumerGroup, ex.Message);
+                // Both are tried again after the delay, never sooner: a rebalance that was due is in the past, and
+                // keeping it there would retry at once, in a tight loop for as long as the broker does not answer.
                 var retryAt = now + RetryDelay;
                 nextHeartbeat = retryAt < nextHeartbeat ? retryAt : nextHeartbeat;
-                nextRebalance = retryAt < nextRebalance ? retryAt : nextRebalance;
+                nextRebalance = rebalanceDue || retryAt < nextRebalance ? retryAt : nextRebalance;
             }
         }
     }
