@@ -84,6 +84,15 @@ public sealed record SiloSettings(
         {
             throw new SiloSettingsException("no store configured: pass --postgres '<npgsql connection string>' or set ORLEANSMQ_POSTGRES (./orleansmq up starts a private Postgres for you)");
         }
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(postgres);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
+        {
+            // Checked here so a typo is one line, not an unhandled exception from the first connection.
+            throw new SiloSettingsException($"--postgres is not an Npgsql connection string ({e.Message}); e.g. 'Host=127.0.0.1;Port=5432;Username=orleansmq;Password=…;Database=orleansmq'");
+        }
         var environment = Setting(config, "environment") ?? "Development";
         // Auto-creation is a development convenience; production profiles turn it off unless asked.
         var autoCreateDefault = !environment.Equals("Production", StringComparison.OrdinalIgnoreCase);

@@ -175,6 +175,16 @@ public sealed class SiloSettingsTests : IDisposable
         Assert.Contains(value, e.Message);
     }
 
+    [Theory]
+    [InlineData("notaconnstring")]
+    [InlineData("Host=127.0.0.1;Port=abc")]
+    public void A_malformed_connection_string_fails_naming_the_switch(string postgres)
+    {
+        var e = Assert.Throws<SiloSettingsException>(() => SiloSettings.Parse(["--postgres", postgres]));
+
+        Assert.Contains("--postgres is not an Npgsql connection string", e.Message);
+    }
+
     [Fact]
     public void Help_is_a_usage_message()
     {
