@@ -61,7 +61,11 @@ public sealed class Producer : IAsyncDisposable
         _grains = grains;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Producer>();
         var autoCreate = _options.AutoCreateTopics;
-        _routes = new TopicRouteCache(topic => grains.GetGrain<ITopicGrain>(topic).GetRoute(autoCreate), _options.RouteRefreshInterval, _logger);
+        var sendTimeout = _options.SendMsgTimeout;
+        // Bounded by the send timeout as appends are: a route request dropped by a stopping silo would otherwise wait
+        // for Orleans' 30 s response timeout before the send could try again.
+        _routes = new TopicRouteCache(topic => grains.GetGrain<ITopicGrain>(topic).GetRoute(autoCreate).WaitAsync(sendTimeout),
+            _options.RouteRefreshInterval, _logger);
         _createCoalescer = CreateCoalescer;
     }
 

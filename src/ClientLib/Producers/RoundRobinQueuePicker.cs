@@ -9,8 +9,12 @@ namespace OrleansMQ.Client;
 /// </summary>
 internal sealed class RoundRobinQueuePicker
 {
-    /// <summary>How long a failed queue is skipped when there is another one.</summary>
-    public static readonly TimeSpan FailurePenalty = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a failed queue is skipped when there is another one: longer than Orleans takes to declare a crashed silo
+    /// dead (several seconds), so the queues that lived there stop costing sends failed attempts until they move
+    /// (RocketMQ isolates an unavailable broker for 30 s).
+    /// </summary>
+    public static readonly TimeSpan FailurePenalty = TimeSpan.FromSeconds(10);
 
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<int, long> _penalizedUntil = new();
