@@ -55,6 +55,12 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
     private bool _moveAgain;
     private long _saved = -1;
     private readonly SortedDictionary<long, MessageExt> _cached = [];
+
+    /// <summary>
+    /// Schedule offsets at or past <see cref="_next"/> already delivered (or dropped) while an earlier message of the
+    /// level failed: the retry moves only what is left, so their queues do not get them twice.
+    /// </summary>
+    private readonly HashSet<long> _movedAhead = [];
     private long _cachedBytes;
     private DateTimeOffset _lastSave;
 
@@ -192,11 +198,13 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
                 return (_headDue, moved);
             }
             moved = true;
-            var results = await ScheduleMover.MoveAsync(GrainFactory, due, _options.MaxBatchBytes);
+            var toMove = _movedAhead.Count == 0 ? due : due.Where(m => !_movedAhead.Contains(m.QueueOffset)).ToList();
+            var results = await ScheduleMover.MoveAsync(GrainFactory, toMove, _options.MaxBatchBytes);
             var firstFailed = results.Where(r => r.Outcome == MoveOutcome.Failed).Select(r => r.Scheduled.QueueOffset).DefaultIfEmpty(long.MaxValue).Min();
             foreach (var result in results)
             {
-                if (result.Scheduled.QueueOffset >= firstFailed) continue;
+                if (result.Outcome == MoveOutcome.Failed) continue;
+                if (result.Scheduled.QueueOffset > firstFailed) _movedAhead.Add(result.Scheduled.QueueOffset);
                 if (result.Outcome == MoveOutcome.Delivered) _lateness.Record(result.Scheduled.StoredAt + _delay, result.StoredAt);
                 else LogDropped(_level, result.Scheduled.MsgId, result.Error ?? "");
             }
@@ -204,6 +212,7 @@ internal sealed partial class DelayLevelGrain(IScheduleStore store, IOptions<Bro
             if (advanced > _next)
             {
                 _next = advanced;
+                _movedAhead.RemoveWhere(offset => offset < _next);
                 EvictCachedBelow(_next);
                 await SaveOffsetAsync(force: false);
             }

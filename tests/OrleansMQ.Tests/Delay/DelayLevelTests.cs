@@ -66,6 +66,33 @@ public sealed class DelayLevelTests(BrokerClusterFixture fixture, ITestOutputHel
     }
 
     [Fact]
+    public async Task A_message_delivered_past_a_failed_one_is_not_delivered_again_while_the_level_retries()
+    {
+        const int level = 5; // 1 s in the test table: time to make the first destination refuse before it is due
+        var blocked = await _grains.CreateTopicAsync("delay-blocked", 1);
+        var open = await _grains.CreateTopicAsync("delay-open", 1);
+        await using var producer = new Producer(_grains);
+        var first = await producer.SendAsync(new Message(blocked, "first") { DelayLevel = level });
+        var second = await producer.SendAsync(new Message(open, "second") { DelayLevel = level });
+        await _grains.Topic(blocked).Update(new Topics.TopicUpdate(Permission: Topics.TopicPermission.Read));
+        try
+        {
+            // The level fails on 'first' (its topic refuses writes) and retries every second; 'second', after it in
+            // the level, is delivered meanwhile, and must stay delivered once.
+            await WaitForMessagesAsync(_grains, open, 1, 1, Guard);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Single(await ReadAllAsync(_grains, open, 1));
+        }
+        finally
+        {
+            await _grains.Topic(blocked).Update(new Topics.TopicUpdate(Permission: Topics.TopicPermission.ReadWrite));
+        }
+        var late = Assert.Single(await WaitForMessagesAsync(_grains, blocked, 1, 1, Guard));
+        Assert.Equal(first.MsgId, late.MsgId);
+        Assert.Equal(second.MsgId, Assert.Single(await ReadAllAsync(_grains, open, 1)).MsgId);
+    }
+
+    [Fact]
     public async Task One_level_delivers_in_send_order_per_queue()
     {
         var topic = await _grains.CreateTopicAsync("delay-fifo", 1);
