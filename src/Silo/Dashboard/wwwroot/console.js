@@ -543,6 +543,15 @@
     const modes = { key: 'By key', id: 'By message id', offset: 'By queue offset' };
     mode = modes[mode] ? mode : 'key';
 
+    // Moves to the search's own address (true: the page renders again there and runs it); false when already there.
+    const searchIn = parts => {
+      while (parts.length && parts[parts.length - 1] === '') parts.pop();
+      const hash = '#/messages/' + parts.map(p => q(p === '' ? '-' : p)).join('/');
+      if (location.hash === hash) return false;
+      location.hash = hash;
+      return true;
+    };
+
     const run = async (path, single, max) => {
       const data = await act(() => api('GET', path));
       if (data === undefined) { results.replaceChildren(); return; }
@@ -557,7 +566,9 @@
         const key = h('input', { id: 'q-key', required: true, placeholder: 'business key', value: args[1] || '' });
         const from = h('input', { id: 'q-from', type: 'datetime-local', step: 1 });
         const to = h('input', { id: 'q-to', type: 'datetime-local', step: 1 });
-        from.value = localInputValue(new Date(Date.now() - 3 * 86400 * 1000));
+        const given = text => { const d = text ? new Date(text) : null; return d && !isNaN(d) ? d : null; };
+        from.value = localInputValue(given(args[2]) || new Date(Date.now() - 3 * 86400 * 1000));
+        if (given(args[3])) to.value = localInputValue(given(args[3]));
         to.placeholder = 'now'; // empty: up to the moment of each search
         const f = h('form', { class: 'inline' }, h('label', null, 'Topic', topic), h('label', null, 'Key', key),
           h('label', null, 'Stored from', from), h('label', null, 'to', to), h('button', { type: 'submit', text: 'Search' }));
@@ -566,6 +577,8 @@
           const params = new URLSearchParams({ topic: topic.value.trim(), key: key.value.trim() });
           if (from.value) params.set('from', new Date(from.value).toISOString());
           if (to.value) params.set('to', new Date(to.value).toISOString());
+          // The search goes into the address, so Back, a reload or a shared link shows it again.
+          if (searchIn(['key', params.get('topic'), params.get('key'), params.get('from') || '', params.get('to') || ''])) return;
           params.set('max', KEY_SEARCH_MAX);
           run('messages/by-key?' + params, false, KEY_SEARCH_MAX);
         });
@@ -574,7 +587,11 @@
       id: () => {
         const id = h('input', { id: 'q-id', required: true, size: 40, placeholder: 'message id', class: 'mono', value: args[0] || '' });
         const f = h('form', { class: 'inline' }, h('label', null, 'Message id', id), h('button', { type: 'submit', text: 'Search' }));
-        f.addEventListener('submit', ev => { ev.preventDefault(); run('messages/by-id/' + q(id.value.trim())); });
+        f.addEventListener('submit', ev => {
+          ev.preventDefault();
+          if (searchIn(['id', id.value.trim()])) return;
+          run('messages/by-id/' + q(id.value.trim()));
+        });
         return f;
       },
       offset: () => {
@@ -585,6 +602,7 @@
           h('label', null, 'Offset', offset), h('button', { type: 'submit', text: 'Show' }));
         f.addEventListener('submit', ev => {
           ev.preventDefault();
+          if (searchIn(['offset', topic.value.trim(), queue.value, offset.value])) return;
           run(`messages/by-offset?${new URLSearchParams({ topic: topic.value.trim(), queue: queue.value, offset: offset.value })}`, true);
         });
         return f;
