@@ -1,3 +1,5 @@
+using OrleansMQ.Validation;
+
 namespace OrleansMQ.Delay;
 
 /// <summary>
@@ -39,21 +41,19 @@ public static class MessageConst
     };
 
     /// <summary>
-    /// RocketMQ's properties that make a message delayed or transactional. Set by hand they would be stored as plain
-    /// properties (and delivered at once, or visible at once) on most topics, so they are refused with what to use instead.
+    /// For one of the properties that make a message delayed or transactional (<see cref="MessageTypeRules.KindOf"/>
+    /// knows which), what to use instead: set by hand they would be stored as plain properties (and delivered, or
+    /// visible, at once) on most topics. Null for any other name.
     /// </summary>
-    private static readonly Dictionary<string, string> RocketMQKinds = new(StringComparer.Ordinal)
-    {
-        [DelayLevel] = "set Message.DelayLevel (CLI: send --delay-level)",
-        [TimerDeliverMs] = "set Message.DeliverAt (CLI: send --deliver-at)",
-        ["__STARTDELIVERTIME"] = "set Message.DeliverAt (CLI: send --deliver-at)",
-        ["TIMER_DELAY_SEC"] = "set Message.DeliverAfter (CLI: send --deliver-after)",
-        ["TIMER_DELAY_MS"] = "set Message.DeliverAfter (CLI: send --deliver-after)",
-        ["TRAN_MSG"] = "send it with a TransactionProducer (CLI: send --transaction)",
-    };
+    private static string? InsteadOfKindMark(string name) =>
+        name == MessageTypeRules.TransactionProperty ? "send it with a TransactionProducer (CLI: send --transaction)"
+        : name == MessageTypeRules.DelayLevelProperty ? "set Message.DelayLevel (CLI: send --delay-level)"
+        : !MessageTypeRules.TimerProperties.Contains(name) ? null
+        : name.StartsWith("TIMER_DELAY_", StringComparison.Ordinal) ? "set Message.DeliverAfter (CLI: send --deliver-after)"
+        : "set Message.DeliverAt (CLI: send --deliver-at)";
 
     /// <summary>Whether a property name is the broker's, or one of RocketMQ's delay and transaction marks.</summary>
-    public static bool IsReserved(string name) => Reserved.Contains(name) || RocketMQKinds.ContainsKey(name);
+    public static bool IsReserved(string name) => Reserved.Contains(name) || InsteadOfKindMark(name) is not null;
 
     /// <summary>
     /// Refuses user properties that use a system name (RocketMQ refuses them too). A half message, which the transaction
@@ -64,11 +64,11 @@ public static class MessageConst
         if (properties is null) return;
         foreach (var name in properties.Keys)
         {
-            if (halfMessage && name == Validation.MessageTypeRules.TransactionProperty)
+            if (halfMessage && name == MessageTypeRules.TransactionProperty)
             {
                 continue;
             }
-            if (RocketMQKinds.TryGetValue(name, out var instead))
+            if (InsteadOfKindMark(name) is { } instead)
             {
                 throw new MQException(MQErrorCode.InvalidProperties,
                     $"property '{name}' is RocketMQ's own mark of a delayed or transaction message and is not set by hand here; {instead}");
