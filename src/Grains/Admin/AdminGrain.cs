@@ -1,9 +1,9 @@
-using System.Globalization;
 using Microsoft.Extensions.Options;
 using OrleansMQ.Admin;
 using OrleansMQ.Delay;
 using OrleansMQ.ConsumerGroups;
 using OrleansMQ.Filtering;
+using OrleansMQ.Grains.Delay;
 using OrleansMQ.Grains.Storage;
 using OrleansMQ.Messages;
 using OrleansMQ.Queues;
@@ -67,14 +67,8 @@ internal sealed class AdminGrain(ITopicStore topics, IOffsetStore offsets, IMess
     /// <summary>The one track of a schedule copy: when it is due and where it goes then.</summary>
     private MessageTrack ScheduledTrack(MessageExt copy)
     {
-        var realTopic = copy.GetProperty(MessageConst.RealTopic) ?? "its topic";
-        DateTimeOffset? due = copy.GetProperty(MessageConst.TimerDeliverMs) is { } ms && long.TryParse(ms, CultureInfo.InvariantCulture, out var at)
-            ? DateTimeOffset.FromUnixTimeMilliseconds(at)
-            : copy.GetProperty(MessageConst.DelayLevel) is { } text && int.TryParse(text, CultureInfo.InvariantCulture, out var level)
-                && level >= 1 && level <= options.Value.DelayTable.Count
-                ? copy.StoredAt + options.Value.DelayTable.DelayOf(level)
-                : null;
-        var when = due is { } d ? $"due at {d.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z" : "due time unknown";
+        var realTopic = ScheduledMessages.TryDestination(copy)?.Topic ?? "its topic";
+        var when = ScheduledMessages.TryDue(copy, options.Value.DelayTable) is { } d ? $"due at {d.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z" : "due time unknown";
         return new MessageTrack(ScheduleTopics.ScheduleReaderGroup, MessageTrackType.Scheduled, -1,
             $"schedule copy for {realTopic}, {when}; the copy stored there when due has the groups' tracks");
     }

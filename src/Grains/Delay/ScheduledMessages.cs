@@ -90,6 +90,26 @@ internal static class ScheduledMessages
         return DateTimeOffset.FromUnixTimeMilliseconds(ms);
     }
 
+    /// <summary>
+    /// When a stored schedule copy is due, or null when it cannot tell: a delay-level copy at its store time plus its
+    /// level's delay (queue = level − 1, as the level grain moves it), a timer copy at its <see cref="MessageConst.TimerDeliverMs"/>.
+    /// </summary>
+    public static DateTimeOffset? TryDue(MessageExt copy, DelayLevelTable levels)
+    {
+        if (copy.Topic == ScheduleTopics.DelayTopic)
+        {
+            return copy.QueueId < levels.Count ? copy.StoredAt + levels.DelayOf(copy.QueueId + 1) : null;
+        }
+        try
+        {
+            return TimerDue(copy.Properties);
+        }
+        catch (MQException)
+        {
+            return null;
+        }
+    }
+
     private static MessageQueue Destination(IReadOnlyDictionary<string, string>? properties, string msgId)
     {
         if (properties is null
