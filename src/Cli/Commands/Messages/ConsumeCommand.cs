@@ -123,8 +123,9 @@ internal static class ConsumeCommand
                 PullBatchSize = Math.Min(32, run.Limit),
             };
             parse.GetRequiredValue(from).ApplyTo(options);
+            var admin = connection.CreateAdminClient();
             // A consumer would wait for the topic to appear; on the command line a typo is the likelier cause.
-            if (await connection.CreateAdminClient().GetTopicConfigAsync(run.Topic, cancellationToken) is null)
+            if (await admin.GetTopicConfigAsync(run.Topic, cancellationToken) is null)
             {
                 throw new MQException(MQErrorCode.TopicNotFound, $"topic '{run.Topic}' does not exist; 'orleansmq topic list' shows the topics");
             }
@@ -133,7 +134,7 @@ internal static class ConsumeCommand
             // As a push consumer of the group would, read the group's retry topic too (from its first offset): what
             // consumers sent back, 'message resend' and 'dlq resend' deliver there, with the original topic restored.
             var retryTopic = Names.RetryTopic(options.ConsumerGroup);
-            if (await connection.CreateAdminClient().GetTopicConfigAsync(retryTopic, cancellationToken) is not null)
+            if (await admin.GetTopicConfigAsync(retryTopic, cancellationToken) is not null)
             {
                 consumer.Subscribe(retryTopic);
             }
